@@ -1,0 +1,117 @@
+package org.vfio4j.virt;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import org.vfio4j.virt.device.DeviceException;
+import org.vfio4j.virt.device.DeviceRegistry;
+import org.vfio4j.virt.device.DeviceSpec;
+import org.vfio4j.virt.fdt.FdtException;
+import org.vfio4j.virt.fdt.FdtWriter;
+import org.vfio4j.virt.inject.VirtModules;
+import org.vfio4j.virt.plugin.PluginJars;
+
+import com.google.inject.ConfigurationException;
+import com.google.inject.CreationException;
+import com.google.inject.Guice;
+import com.google.inject.Injector;
+import com.google.inject.ProvisionException;
+import com.google.inject.spi.Message;
+
+/**
+ * {@code ./vfio4j virt ...}: parses the options, loads plugin jars, builds the machine with Guice,
+ * creates the devices, writes the device tree and either dumps it ({@code -machine dumpdtb=FILE},
+ * status 0) or hands the machine to the {@link MachineRunner}.
+ *
+ * <p>Exit statuses: 0 done, 1 a failure that is not the user's (libfdt, I/O, no KVM), 2 a mistake on
+ * the command line, reported in one line without a stack trace. {@link #run} does all the work and
+ * returns the status, so tests call it in-process.
+ */
+public final class Main {
+    private Main() {
+    }
+
+    /** Entry point for the launcher. */
+    public static void main(String[] args) {
+        PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
+        PrintStream err = new PrintStream(System.err, true, StandardCharsets.UTF_8);
+        System.exit(run(args, out, err));
+    }
+
+    /** Runs {@code virt} with {@code args}, printing to {@code out}/{@code err}; returns the exit status. */
+    public static int run(String[] args, PrintStream out, PrintStream err) {
+        try {
+            CommandLine cl = CommandLine.parse(args);
+            if (cl.usage()) {
+                out.print(CommandLine.USAGE);
+                return 0;
+            }
+            MachineConfig config = cl.config();
+            try (PluginJars plugins = PluginJars.load(config.pluginDirs())) {
+                Injector injector = Guice.createInjector(VirtModules.machine(config, plugins.modules()));
+                DeviceSpec help = cl.deviceHelp();
+                if (help != null) {
+                    DeviceRegistry registry = injector.getInstance(DeviceRegistry.class);
+                    out.print(help.type().isEmpty() ? registry.help() : registry.help(help.type()));
+                    return 0;
+                }
+                config.requireBootFiles();
+                AssembledMachine machine = injector.getInstance(VirtMachine.class).assemble();
+                err.print(machine.report());
+                byte[] dtb = new FdtWriter().write(machine.deviceTree());
+                Path dump = config.dumpDtb();
+                if (dump != null) {
+                    Files.write(dump, dtb);
+                    err.println("virt: device tree (" + dtb.length + " bytes) dumped to " + dump);
+                    return 0;
+                }
+                return injector.getInstance(MachineRunner.class).run(machine, dtb, out, err);
+            }
+        } catch (UsageException | DeviceException e) {
+            err.println("vfio4j virt: " + e.getMessage());
+            return 2;
+        } catch (CreationException e) {
+            return guiceFailure(e.getErrorMessages(), e, err);
+        } catch (ProvisionException e) {
+            return guiceFailure(e.getErrorMessages(), e, err);
+        } catch (ConfigurationException e) {
+            return guiceFailure(e.getErrorMessages(), e, err);
+        } catch (IllegalArgumentException e) {
+            // Raised by the boot layout when RAM is too small for kernel + initrd + DTB.
+            err.println("vfio4j virt: " + e.getMessage());
+            return 2;
+        } catch (FdtException e) {
+            err.println("vfio4j virt: device tree: " + e.getMessage());
+            return 1;
+        } catch (IOException | UncheckedIOException e) {
+            err.println("vfio4j virt: " + e.getMessage());
+            return 1;
+        }
+    }
+
+    /**
+     * Guice wraps what went wrong while assembling (a plugin registering a name twice, a part
+     * failing to build); print each message once, without Guice's stack traces.
+     */
+    private static int guiceFailure(java.util.Collection<Message> messages, RuntimeException e, PrintStream err) {
+        for (Message m : messages) {
+            Throwable cause = m.getCause();
+            if (cause instanceof FdtException || cause instanceof UncheckedIOException) {
+                err.println("vfio4j virt: " + cause.getMessage());
+                return 1;
+            }
+            String text = m.getMessage();
+            int nl = text.indexOf('\n');
+            err.println("vfio4j virt: cannot assemble the machine: " + (nl < 0 ? text : text.substring(0, nl))
+                    + (cause != null && cause.getMessage() != null ? ": " + cause.getMessage() : ""));
+        }
+        if (messages.isEmpty()) {
+            err.println("vfio4j virt: cannot assemble the machine: " + e.getMessage());
+        }
+        return 2;
+    }
+}

@@ -1,0 +1,49 @@
+package org.vfio4j.virt.board;
+
+import static org.vfio4j.virt.board.Sizes.KiB;
+import static org.vfio4j.virt.board.Sizes.MiB;
+
+import org.eclipse.jdt.annotation.Nullable;
+
+/**
+ * Where the kernel, initrd and device tree go in guest RAM, following the arm64 boot protocol and
+ * QEMU's choices so the two machines hand a guest the same {@code /chosen}: the kernel at a 2 MiB
+ * aligned base + {@code text_offset}; the initrd at RAM + min(RAM/2, 128 MiB) or above the kernel's
+ * {@code image_size}, page aligned; the DTB in its own 2 MiB-aligned block above both (the protocol
+ * limits it to 2 MiB and maps it with 2 MiB blocks).
+ *
+ * @param initrd null without {@code -initrd}
+ */
+public record BootLayout(MmioRange kernel, @Nullable MmioRange initrd, MmioRange dtb) {
+    private static final long PAGE = 4 * KiB;
+    private static final long BLOCK = 2 * MiB;
+
+    /**
+     * Plans the layout.
+     *
+     * @throws IllegalArgumentException naming what does not fit when RAM is too small
+     */
+    public static BootLayout plan(MmioRange ram, KernelImage kernel, long initrdSize) {
+        long kernelBase = ram.base() + kernel.textOffset();
+        MmioRange k = new MmioRange(kernelBase, Math.max(kernel.loadedSize(), 1));
+        long top = align(k.end(), PAGE);
+        MmioRange initrd = null;
+        if (initrdSize > 0) {
+            long start = Math.max(align(ram.base() + Math.min(ram.size() / 2, 128 * MiB), PAGE), top);
+            initrd = new MmioRange(start, initrdSize);
+            top = initrd.end();
+        }
+        MmioRange dtb = new MmioRange(align(top, BLOCK), BLOCK);
+        if (!ram.contains(dtb)) {
+            throw new IllegalArgumentException("guest RAM (" + Sizes.human(ram.size()) + ") is too small for the kernel ("
+                    + Sizes.human(kernel.loadedSize()) + ")" + (initrdSize > 0 ? ", the initrd (" + Sizes.human(initrdSize) + ")" : "")
+                    + " and the device tree (2M block); need at least "
+                    + Sizes.human(align(dtb.end() - ram.base(), MiB)) + " (-m)");
+        }
+        return new BootLayout(k, initrd, dtb);
+    }
+
+    private static long align(long v, long a) {
+        return (v + a - 1) & -a;
+    }
+}

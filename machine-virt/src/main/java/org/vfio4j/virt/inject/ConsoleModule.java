@@ -1,0 +1,13 @@
+package org.vfio4j.virt.inject;
+
+import org.vfio4j.virt.board.Pl011;
+
+import com.google.inject.AbstractModule;
+
+/** The console: a PL011 UART and its APB clock. */
+public final class ConsoleModule extends AbstractModule {
+    @Override
+    protected void configure() {
+        bind(Pl011.class);
+    }
+}

@@ -1,0 +1,39 @@
+package org.vfio4j.virt.inject;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import org.vfio4j.virt.MachineConfig;
+
+import com.google.inject.Module;
+
+/**
+ * The module list that makes a virt machine: one module per part, the built-in device types, and
+ * the plugin jars' modules last.
+ *
+ * {@snippet :
+ * Injector injector = Guice.createInjector(VirtModules.machine(config, plugins.modules()));
+ * AssembledMachine m = injector.getInstance(VirtMachine.class).assemble();
+ * }
+ */
+public final class VirtModules {
+    private VirtModules() {
+    }
+
+    /** Every module for {@code config}, with {@code pluginModules} appended. */
+    public static List<Module> machine(MachineConfig config, List<Module> pluginModules) {
+        List<Module> all = new ArrayList<>(List.of(
+                new ConfigModule(config),
+                new MemoryMapModule(),
+                new InterruptControllerModule(),
+                new CpuModule(),
+                new ConsoleModule(),
+                new BusModule(),
+                new LoaderModule(),
+                new DeviceRegistryModule(),
+                new BuiltinDevicesModule(),
+                new RunnerModule()));
+        all.addAll(pluginModules);
+        return all;
+    }
+}
