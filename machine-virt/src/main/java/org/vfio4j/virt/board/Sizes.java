@@ -3,7 +3,8 @@ package org.vfio4j.virt.board;
 import java.util.Locale;
 
 /**
- * Sizes in QEMU's spelling ({@code 512M}, {@code 2G}, {@code 1.5G}, {@code 4096K}): parsing for
+ * Sizes in QEMU's spelling ({@code 512M}, {@code 2G}, {@code 1.5G}, {@code 4096K}, {@code 0x1000}
+ * bytes): parsing for
  * options and printing for reports.
  */
 public final class Sizes {
@@ -22,6 +23,17 @@ public final class Sizes {
         String t = text.trim();
         if (t.isEmpty()) {
             throw new IllegalArgumentException("empty size");
+        }
+        if (t.startsWith("0x") || t.startsWith("0X")) {
+            try {
+                long v = Long.parseUnsignedLong(t.substring(2), 16);
+                if (v < 0) {
+                    throw new NumberFormatException();
+                }
+                return v; // hex is always bytes, as in QEMU
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("'" + text + "' is not a size (examples: 512M, 2G, 1.5G, 0x10000)");
+            }
         }
         long unit = defaultUnit;
         char last = Character.toUpperCase(t.charAt(t.length() - 1));
