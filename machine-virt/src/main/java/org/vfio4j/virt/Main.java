@@ -106,7 +106,9 @@ public final class Main {
             }
             String text = m.getMessage();
             int nl = text.indexOf('\n');
-            err.println("vfio4j virt: cannot assemble the machine: " + (nl < 0 ? text : text.substring(0, nl))
+            String hint = text.startsWith("Duplicate key")
+                    ? " (two modules or plugin jars register a device type under the same name; remove one of the jars)" : "";
+            err.println("vfio4j virt: cannot assemble the machine: " + (nl < 0 ? text : text.substring(0, nl)) + hint
                     + (cause != null && cause.getMessage() != null ? ": " + cause.getMessage() : ""));
         }
         if (messages.isEmpty()) {

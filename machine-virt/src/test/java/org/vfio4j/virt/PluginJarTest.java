@@ -101,7 +101,7 @@ class PluginJarTest {
         TestPluginJar.build(dir.resolve("build-b"), b);
         MainHarness.Run r = MainHarness.run("-plugins", a.toString(), "-plugins", b.toString(), "-device", "help");
         assertEquals(2, r.status(), r.toString());
-        assertTrue(r.err().contains("test-widget"), r.toString());
+        assertTrue(r.err().contains("Duplicate key \"test-widget\"") && r.err().contains("remove one of the jars"), r.toString());
         assertFalse(r.err().contains("\tat "), r.toString());
     }
 
