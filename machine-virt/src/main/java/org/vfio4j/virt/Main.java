@@ -80,10 +80,6 @@ public final class Main {
             return guiceFailure(e.getErrorMessages(), e, err);
         } catch (ConfigurationException e) {
             return guiceFailure(e.getErrorMessages(), e, err);
-        } catch (IllegalArgumentException e) {
-            // Raised by the boot layout when RAM is too small for kernel + initrd + DTB.
-            err.println("vfio4j virt: " + e.getMessage());
-            return 2;
         } catch (FdtException e) {
             err.println("vfio4j virt: device tree: " + e.getMessage());
             return 1;

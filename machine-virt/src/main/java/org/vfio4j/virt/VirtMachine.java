@@ -58,9 +58,15 @@ public final class VirtMachine {
      * Creates the devices and the device tree.
      *
      * @throws DeviceException when a {@code -device} option cannot be satisfied
+     * @throws UsageException   when {@code -m} is too small for the kernel, initrd and device tree
      */
-    public AssembledMachine assemble() throws DeviceException {
-        BootLayout boot = loader.layout();
+    public AssembledMachine assemble() throws DeviceException, UsageException {
+        BootLayout boot;
+        try {
+            boot = loader.layout();
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(e.getMessage());
+        }
         List<Device> devices = new ArrayList<>();
         List<DtNode> platformNodes = new ArrayList<>();
         for (DeviceSpec spec : config.devices()) {

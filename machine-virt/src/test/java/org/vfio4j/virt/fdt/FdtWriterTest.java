@@ -106,4 +106,21 @@ class FdtWriterTest {
             assertEquals(0, Libfdt.fdt_check_header(seg));
         }
     }
+
+    @Test
+    void openIntoABiggerBufferAndPackBackToTheSameSize() {
+        byte[] blob = new FdtWriter().write(tree(3));
+        try (var arena = java.lang.foreign.Arena.ofConfined()) {
+            var src = arena.allocateFrom(java.lang.foreign.ValueLayout.JAVA_BYTE, blob);
+            var big = arena.allocate(blob.length + 4096L, 8);
+            assertEquals(0, Libfdt.fdt_open_into(src, big, (int) big.byteSize()));
+            assertEquals(blob.length + 4096, Libfdt.fdt_totalsize(big));
+            assertEquals(0, Libfdt.fdt_pack(big));
+            assertEquals(blob.length, Libfdt.fdt_totalsize(big));
+            var tiny = arena.allocate(64, 8);
+            int rc = Libfdt.fdt_open_into(src, tiny, 64);
+            assertEquals(-Libfdt.FDT_ERR_NOSPACE(), rc);
+            assertEquals("FDT_ERR_NOSPACE", FdtWriter.strerror(rc));
+        }
+    }
 }
