@@ -108,7 +108,7 @@ class FdtWriterTest {
     }
 
     @Test
-    void openIntoABiggerBufferAndPackBackToTheSameSize() {
+    void openIntoABiggerBufferAndPackBackToTheSameTree() {
         byte[] blob = new FdtWriter().write(tree(3));
         try (var arena = java.lang.foreign.Arena.ofConfined()) {
             var src = arena.allocateFrom(java.lang.foreign.ValueLayout.JAVA_BYTE, blob);
@@ -116,7 +116,9 @@ class FdtWriterTest {
             assertEquals(0, Libfdt.fdt_open_into(src, big, (int) big.byteSize()));
             assertEquals(blob.length + 4096, Libfdt.fdt_totalsize(big));
             assertEquals(0, Libfdt.fdt_pack(big));
-            assertEquals(blob.length, Libfdt.fdt_totalsize(big));
+            int packed = Libfdt.fdt_totalsize(big);
+            assertTrue(packed <= blob.length, packed + " > " + blob.length);
+            assertEquals(FdtReader.read(blob), FdtReader.read(big.asSlice(0, packed).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE)));
             var tiny = arena.allocate(64, 8);
             int rc = Libfdt.fdt_open_into(src, tiny, 64);
             assertEquals(-Libfdt.FDT_ERR_NOSPACE(), rc);
