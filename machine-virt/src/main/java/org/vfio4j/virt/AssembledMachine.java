@@ -26,7 +26,8 @@ public record AssembledMachine(MachineConfig config, MemoryMap memoryMap, List<D
         StringBuilder b = new StringBuilder();
         b.append("virt: ").append(config.cpus()).append(" CPU(s), memory map:\n");
         memoryMap.describe().forEach(l -> b.append(l).append('\n'));
-        b.append("  kernel          ").append(boot.kernel()).append('\n');
+        b.append("  kernel          ").append(boot.kernel())
+                .append(boot.arm64Image() ? "" : " (no arm64 Image header: laid out as a raw image)").append('\n');
         if (boot.initrd() instanceof org.vfio4j.virt.board.MmioRange r) {
             b.append("  initrd          ").append(r).append('\n');
         }

@@ -12,9 +12,10 @@ import org.eclipse.jdt.annotation.Nullable;
  * {@code image_size}, page aligned; the DTB in its own 2 MiB-aligned block above both (the protocol
  * limits it to 2 MiB and maps it with 2 MiB blocks).
  *
- * @param initrd null without {@code -initrd}
+ * @param initrd     null without {@code -initrd}
+ * @param arm64Image whether the kernel file has the arm64 Image header (see {@link KernelImage})
  */
-public record BootLayout(MmioRange kernel, @Nullable MmioRange initrd, MmioRange dtb) {
+public record BootLayout(MmioRange kernel, @Nullable MmioRange initrd, MmioRange dtb, boolean arm64Image) {
     private static final long PAGE = 4 * KiB;
     private static final long BLOCK = 2 * MiB;
 
@@ -40,7 +41,7 @@ public record BootLayout(MmioRange kernel, @Nullable MmioRange initrd, MmioRange
                     + " and the device tree (2M block); need at least "
                     + Sizes.human(align(dtb.end() - ram.base(), MiB)) + " (-m)");
         }
-        return new BootLayout(k, initrd, dtb);
+        return new BootLayout(k, initrd, dtb, kernel.arm64Image());
     }
 
     private static long align(long v, long a) {
