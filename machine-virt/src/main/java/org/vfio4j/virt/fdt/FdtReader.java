@@ -51,6 +51,7 @@ public final class FdtReader {
                 throw FdtException.fromLibfdt("fdt_get_name at " + path, rc, FdtWriter.strerror(rc));
             }
             String full = namePtr.reinterpret(len.get(JAVA_INT, 0) + 1L).getString(0);
+            String here = offset == 0 ? "/" : path + full;
             int at = full.indexOf('@');
             DtNode.Builder b = DtNode.builder(at < 0 ? full : full.substring(0, at));
             if (at >= 0) {
@@ -62,20 +63,20 @@ public final class FdtReader {
                 MemorySegment value = Libfdt.fdt_getprop_by_offset(fdt, prop, nameOut, len);
                 int n = len.get(JAVA_INT, 0);
                 if (value.equals(MemorySegment.NULL)) {
-                    throw FdtException.fromLibfdt("fdt_getprop_by_offset in " + path, n, FdtWriter.strerror(n));
+                    throw FdtException.fromLibfdt("fdt_getprop_by_offset in " + here, n, FdtWriter.strerror(n));
                 }
                 String name = nameOut.get(ADDRESS, 0).reinterpret(256).getString(0);
                 b.property(DtProperty.bytes(name, value.reinterpret(n).toArray(JAVA_BYTE)));
                 prop = Libfdt.fdt_next_property_offset(fdt, prop);
             }
-            end(prop, "properties of " + path);
+            end(prop, "properties of " + here);
             int child = Libfdt.fdt_first_subnode(fdt, offset);
             while (child >= 0) {
-                DtNode c = node(child, path);
+                DtNode c = node(child, here.endsWith("/") ? here : here + "/");
                 b.child(c);
                 child = Libfdt.fdt_next_subnode(fdt, child);
             }
-            end(child, "children of " + path);
+            end(child, "children of " + here);
             return b.build();
         }
 
