@@ -24,6 +24,7 @@ public final class FdtReader {
 
     /** Parses {@code dtb}; a blob libfdt rejects raises an {@link FdtException} naming the reason. */
     public static DtNode read(byte[] dtb) {
+        Libfdt.requireLoaded();
         if (dtb.length < Libfdt.fdt_header.byteSize()) {
             throw new FdtException("not a device-tree blob: " + dtb.length + " bytes is shorter than its header");
         }

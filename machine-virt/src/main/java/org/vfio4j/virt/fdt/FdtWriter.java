@@ -54,6 +54,7 @@ public final class FdtWriter {
         if (!root.name().isEmpty()) {
             throw new IllegalArgumentException("the tree to write must start at the root node, got '" + root.fullName() + "'");
         }
+        Libfdt.requireLoaded();
         Map<String, Integer> phandles = allocatePhandles(root);
         int size = initialSize;
         while (true) {
