@@ -97,6 +97,32 @@ public record DtNode(String name, @Nullable String unitAddress, @Nullable String
         return Optional.of(at);
     }
 
+    /**
+     * A copy with {@code property} set: it replaces the property of the same name in place, or is
+     * appended. For specialisations that start from a generic device's node (e.g. a Calxeda xgmac
+     * from vfio-platform's default node) and change a few properties.
+     */
+    public DtNode with(DtProperty property) {
+        List<DtProperty> props = new ArrayList<>(properties);
+        boolean replaced = false;
+        for (int i = 0; i < props.size(); i++) {
+            if (props.get(i).name().equals(property.name())) {
+                props.set(i, property);
+                replaced = true;
+            }
+        }
+        if (!replaced) {
+            props.add(property);
+        }
+        return new DtNode(name, unitAddress, label, props, children);
+    }
+
+    /** A copy without the property called {@code propertyName} (the same node if it has none). */
+    public DtNode without(String propertyName) {
+        return new DtNode(name, unitAddress, label,
+                properties.stream().filter(p -> !p.name().equals(propertyName)).toList(), children);
+    }
+
     /** A copy with more children appended (used by buses that collect their devices' nodes). */
     public DtNode withChildren(List<DtNode> more) {
         List<DtNode> all = new ArrayList<>(children);

@@ -57,4 +57,18 @@ class DtNodeTest {
         assertEquals(List.of("a", "bc"), DtEncoding.strings(new byte[] {'a', 0, 'b', 'c', 0}));
         assertEquals(new DtValue.Bytes(new byte[] {1, 2}), new DtValue.Bytes(new byte[] {1, 2}));
     }
+
+    @Test
+    void withReplacesInPlaceOrAppendsAndWithoutRemoves() {
+        DtNode n = DtNode.builder("ethernet").unitAddress(0x1000L)
+                .property(DtProperty.strings("compatible", "generic"))
+                .property(DtProperty.u32("reg", 0x1000, 0x1000))
+                .build();
+        DtNode x = n.with(DtProperty.strings("compatible", "calxeda,hb-xgmac")).with(DtProperty.empty("dma-coherent"));
+        assertEquals(List.of("compatible", "reg", "dma-coherent"), x.properties().stream().map(DtProperty::name).toList());
+        assertEquals("compatible = \"calxeda,hb-xgmac\";", x.property("compatible").orElseThrow().toString());
+        assertEquals(List.of("compatible", "dma-coherent"), x.without("reg").properties().stream().map(DtProperty::name).toList());
+        assertEquals(n, n.without("absent"));
+        assertEquals("ethernet@1000", x.fullName());
+    }
 }
