@@ -9,7 +9,9 @@ import java.util.List;
  *
  * <p>Why a factory per type, bound in Guice: a type gets what it needs from the machine (the
  * {@link PlatformBus}, later the PCIe host or the VFIO container) by constructor injection, and
- * creates one device per option, in command-line order, so allocation is deterministic.
+ * creates one device per option, in command-line order, so allocation is deterministic. Every
+ * registered type is constructed once per machine (also for {@code -device help}), used or not: keep
+ * constructors to storing dependencies and do host work (opening VFIO devices) in {@link #create}.
  *
  * {@snippet :
  * final class StubType implements DeviceType {
