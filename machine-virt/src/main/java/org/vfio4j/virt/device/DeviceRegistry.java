@@ -64,6 +64,10 @@ public final class DeviceRegistry {
         for (PropertySpec p : type.properties()) {
             accepted.put(p.name(), p);
         }
+        if (!spec.malformed().isEmpty()) {
+            throw new DeviceException("-device " + type.name() + ": malformed property '" + spec.malformed().getFirst()
+                    + "' (write name=value); " + type.name() + " accepts: " + String.join(", ", accepted.keySet()));
+        }
         Map<String, Object> values = new LinkedHashMap<>();
         for (Map.Entry<String, String> e : spec.properties().entrySet()) {
             PropertySpec p = accepted.get(e.getKey());

@@ -8,15 +8,19 @@ import java.util.Map;
  * One {@code -device} option as written: the type and its {@code prop=value} pairs in order, with
  * QEMU's escaping ({@code ,,} is a literal comma) and its {@code driver=TYPE} spelling.
  *
- * <p>Why a separate parse step: syntax errors ("{@code foo}" without {@code =}, an empty name) are
- * reported here, before any type is looked up; which names are valid is the registry's job.
+ * <p>Why a separate parse step: the text is split once, here; which names are valid is the
+ * registry's job, and it reports {@link #malformed} parts (an empty name, as in {@code ,=x}) together
+ * with the names the type accepts.
  *
- * @param help whether the option was {@code help} or {@code TYPE,help}
+ * @param malformed parts that are not {@code name[=value]}, in order
+ * @param help      whether the option was {@code help} or {@code TYPE,help}
  */
-public record DeviceSpec(String text, String type, Map<String, String> properties, boolean help) {
+public record DeviceSpec(String text, String type, Map<String, String> properties, java.util.List<String> malformed,
+        boolean help) {
 
     public DeviceSpec {
         properties = Collections.unmodifiableMap(new LinkedHashMap<>(properties));
+        malformed = java.util.List.copyOf(malformed);
     }
 
     /** Parses the argument of {@code -device}. */
@@ -24,6 +28,7 @@ public record DeviceSpec(String text, String type, Map<String, String> propertie
         java.util.List<String> parts = split(text);
         String type = parts.isEmpty() ? "" : parts.getFirst();
         Map<String, String> props = new LinkedHashMap<>();
+        java.util.List<String> malformed = new java.util.ArrayList<>();
         boolean help = false;
         int first = 1;
         if (type.startsWith("driver=")) {
@@ -33,7 +38,7 @@ public record DeviceSpec(String text, String type, Map<String, String> propertie
             throw new DeviceException("-device '" + text + "': no device type; write -device TYPE[,prop=value...] (-device help lists types)");
         }
         if (type.equals("help") || type.equals("?")) {
-            return new DeviceSpec(text, "", props, true);
+            return new DeviceSpec(text, "", props, malformed, true);
         }
         for (String p : parts.subList(first, parts.size())) {
             if (p.equals("help") || p.equals("?")) {
@@ -43,7 +48,8 @@ public record DeviceSpec(String text, String type, Map<String, String> propertie
             int eq = p.indexOf('=');
             String name = eq < 0 ? p : p.substring(0, eq);
             if (name.isEmpty()) {
-                throw new DeviceException("-device " + type + ": malformed property '" + p + "': the name before '=' is empty");
+                malformed.add(p);
+                continue;
             }
             if (props.containsKey(name)) {
                 throw new DeviceException("-device " + type + ": property '" + name + "' given twice");
@@ -51,7 +57,7 @@ public record DeviceSpec(String text, String type, Map<String, String> propertie
             // A bare name is kept with a null-free marker: the registry accepts it for on/off properties only.
             props.put(name, eq < 0 ? BARE : p.substring(eq + 1));
         }
-        return new DeviceSpec(text, type, props, help);
+        return new DeviceSpec(text, type, props, malformed, help);
     }
 
     /** Value recorded for a property written without {@code =} (QEMU reads it as {@code =on}). */
