@@ -45,7 +45,7 @@ class OptionErrorsTest {
 
     @Test
     void malformedPropertiesAreNamed() {
-        usageError("malformed property '=x'", "-kernel", kernel, "-device", "platform-stub,=x");
+        usageError("malformed property '=x' (write name=value); platform-stub accepts: id, compat, size, irqs, edge", "-kernel", kernel, "-device", "platform-stub,=x");
         usageError("property 'compat' needs a value (compat=<str>)", "-kernel", kernel, "-device", "platform-stub,compat");
         usageError("malformed value for property 'irqs': 'many' is not an unsigned number", "-kernel", kernel,
                 "-device", "platform-stub,compat=a,irqs=many");

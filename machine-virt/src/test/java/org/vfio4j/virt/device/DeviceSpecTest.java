@@ -21,9 +21,10 @@ class DeviceSpecTest {
     }
 
     @Test
-    void rejectsEmptyNamesAndTypes() {
+    void rejectsAnEmptyTypeAndKeepsMalformedPartsForTheRegistry() throws DeviceException {
         assertTrue(assertThrows(DeviceException.class, () -> DeviceSpec.parse("")).getMessage().contains("no device type"));
-        assertEquals(java.util.List.of("", "=x"), DeviceSpec.parse("t,,,a=1,=x,").malformed().subList(0, 0).isEmpty()
-                ? DeviceSpec.parse("t,=y,").malformed().size() == 2 ? java.util.List.of("", "=x") : java.util.List.of() : java.util.List.of());
+        DeviceSpec bad = DeviceSpec.parse("t,=y,a=1,");
+        assertEquals(java.util.List.of("=y", ""), bad.malformed());
+        assertEquals(Map.of("a", "1"), bad.properties());
     }
 }
