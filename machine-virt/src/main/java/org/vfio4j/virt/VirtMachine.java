@@ -20,6 +20,7 @@ import org.vfio4j.virt.device.PlatformBusAllocator;
 import org.vfio4j.virt.device.SysBusDevice;
 
 import jakarta.inject.Inject;
+import jakarta.inject.Singleton;
 
 /**
  * The virt board put together: it creates the {@code -device} devices in command-line order through
@@ -29,6 +30,7 @@ import jakarta.inject.Inject;
  * takes only device nodes from devices: those parts are fixed by the board, and their addresses come
  * from one {@link MemoryMap}; devices vary and describe themselves.
  */
+@Singleton
 public final class VirtMachine {
     private final MachineConfig config;
     private final MemoryMap map;
@@ -39,6 +41,7 @@ public final class VirtMachine {
     private final PlatformBusAllocator platformBus;
     private final BootLoader loader;
     private final DeviceRegistry registry;
+    private boolean assembled;
 
     @Inject
     VirtMachine(MachineConfig config, MemoryMap map, Cpus cpus, Gicv3 gic, Pl011 uart, PcieHost pcie,
@@ -55,12 +58,17 @@ public final class VirtMachine {
     }
 
     /**
-     * Creates the devices and the device tree.
+     * Creates the devices and the device tree. Once per machine: devices hold bus resources, so a
+     * second assembly needs a new injector ({@link IllegalStateException} otherwise).
      *
      * @throws DeviceException when a {@code -device} option cannot be satisfied
      * @throws UsageException   when {@code -m} is too small for the kernel, initrd and device tree
      */
-    public AssembledMachine assemble() throws DeviceException, UsageException {
+    public synchronized AssembledMachine assemble() throws DeviceException, UsageException {
+        if (assembled) {
+            throw new IllegalStateException("this virt machine is already assembled; create a new injector for another one");
+        }
+        assembled = true;
         BootLayout boot;
         try {
             boot = loader.layout();

@@ -7,6 +7,7 @@ import org.vfio4j.common.dt.DtCell;
 import org.vfio4j.common.dt.DtNode;
 import org.vfio4j.common.dt.DtProperty;
 
+import jakarta.inject.Inject;
 import jakarta.inject.Singleton;
 
 /**
@@ -25,6 +26,10 @@ public final class PcieHost {
     private static final int SPACE_IO = 0x0100_0000, SPACE_MEM32 = 0x0200_0000, SPACE_MEM64 = 0x0300_0000;
     /** Slots whose INTx are listed in {@code interrupt-map} (the mask repeats them every 4 slots). */
     private static final int MAP_SLOTS = 4;
+
+    @Inject
+    PcieHost() {
+    }
 
     /** Buses the ECAM window covers. */
     public int busCount() {

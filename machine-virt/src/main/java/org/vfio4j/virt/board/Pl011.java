@@ -6,6 +6,7 @@ import org.vfio4j.common.dt.DtCell;
 import org.vfio4j.common.dt.DtNode;
 import org.vfio4j.common.dt.DtProperty;
 
+import jakarta.inject.Inject;
 import jakarta.inject.Singleton;
 
 /**
@@ -15,6 +16,10 @@ import jakarta.inject.Singleton;
  */
 @Singleton
 public final class Pl011 {
+    @Inject
+    Pl011() {
+    }
+
     /** Label of the fixed clock node, usable by other AMBA devices' {@code clocks}. */
     public static final String CLOCK_LABEL = "apb_pclk";
     /** The UART's node path, for {@code /chosen/stdout-path}. */

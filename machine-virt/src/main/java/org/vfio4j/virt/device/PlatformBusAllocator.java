@@ -10,6 +10,7 @@ import org.vfio4j.virt.board.MemoryMap;
 import org.vfio4j.virt.board.MmioRange;
 import org.vfio4j.virt.board.Sizes;
 
+import jakarta.inject.Inject;
 import jakarta.inject.Singleton;
 
 /**
@@ -32,6 +33,11 @@ public final class PlatformBusAllocator implements PlatformBus {
     private final List<PlatformAllocation> allocations = new ArrayList<>();
     private long next = window.base();
     private int nextSpi = MemoryMap.PLATFORM_BUS_SPI_BASE;
+
+    /** An empty platform bus. */
+    @Inject
+    public PlatformBusAllocator() {
+    }
 
     @Override
     public synchronized PlatformAllocation allocate(String deviceId, List<Long> regionSizes, int irqCount) throws DeviceException {

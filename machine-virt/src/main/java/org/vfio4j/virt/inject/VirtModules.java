@@ -23,6 +23,7 @@ public final class VirtModules {
     /** Every module for {@code config}, with {@code pluginModules} appended. */
     public static List<Module> machine(MachineConfig config, List<Module> pluginModules) {
         List<Module> all = new ArrayList<>(List.of(
+                new StrictBindingModule(),
                 new ConfigModule(config),
                 new MemoryMapModule(),
                 new InterruptControllerModule(),
