@@ -130,7 +130,7 @@ public final class Lab {
         try {
             writeRunFiles(runDir, command);
             LabResult r = new LabProcess(QemuCommand.build(kernel, runDir, memory, extraDevices), runDir, timeout, echo)
-                    .run(String.join(" ", command));
+                    .run(shortName(command));
             harvest.accept(runDir);
             return r;
         } catch (IOException e) {
@@ -159,6 +159,12 @@ public final class Lab {
         try (RandomAccessFile img = new RandomAccessFile(runDir.resolve("nvme.img").toFile(), "rw")) {
             img.setLength(NVME_IMAGE_BYTES);
         }
+    }
+
+    /** The command as messages name it: its words, cut short when long (class paths are). */
+    static String shortName(List<String> command) {
+        String s = String.join(" ", command);
+        return s.length() <= 160 ? s : s.substring(0, 100) + " ... " + s.substring(s.length() - 55);
     }
 
     /** Single-quotes {@code s} for POSIX sh. */
