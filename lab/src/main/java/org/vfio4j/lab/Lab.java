@@ -108,8 +108,9 @@ public final class Lab {
     }
 
     /**
-     * As {@link #run(List)}, then hands {@code harvest} the run directory before it is deleted. The
-     * command sees that directory, writable, at {@value QemuCommand#GUEST_RUN_DIR}.
+     * As {@link #run(List)}, and hands {@code harvest} the run directory before it is deleted, also
+     * when the run failed (so partial results survive a crash). The command sees that directory,
+     * writable, at {@value QemuCommand#GUEST_RUN_DIR}.
      */
     LabResult run(List<String> command, Consumer<Path> harvest) {
         if (command.isEmpty()) {
@@ -128,15 +129,25 @@ public final class Lab {
             throw new LabException("cannot create the lab's run directory in " + System.getProperty("java.io.tmpdir")
                     + ": " + e.getMessage(), e);
         }
+        boolean ran = false;
         try {
             writeRunFiles(runDir, command);
+            ran = true;
             LabResult r = new LabProcess(QemuCommand.build(kernel, runDir, memory, extraDevices), runDir, timeout, echo)
                     .run(shortName(command));
+            ran = false;
             harvest.accept(runDir);
             return r;
         } catch (IOException e) {
             throw new LabException("preparing the lab's run directory " + runDir + " failed: " + e.getMessage(), e);
         } finally {
+            if (ran) {
+                try {
+                    harvest.accept(runDir); // the run failed: keep what it left
+                } catch (RuntimeException e) {
+                    // the run's own failure is what the caller needs to see
+                }
+            }
             try {
                 LabPrepare.deleteTree(runDir);
             } catch (IOException e) {

@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -54,15 +53,5 @@ class LabHostLabTest {
     void everyDeviceHasAGroupAndItsHostDriver(LabDevice d, LabHost host) {
         assertTrue(host.iommuGroup(d).matches("[0-9]+"), d.toString());
         assertEquals(d.hostDriver(), host.driver(d), d.toString());
-    }
-
-    /** Nested classes run in the same lab host as their outer class. */
-    @Nested
-    class Nested_ {
-        @Test
-        void seesTheSameLabHost(LabHost host) {
-            assertTrue(Lab.inLab());
-            assertEquals("0", host.sh("test -c /dev/vfio/vfio && echo 0").output().strip());
-        }
     }
 }
