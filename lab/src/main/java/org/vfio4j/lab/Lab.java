@@ -121,7 +121,18 @@ public final class Lab {
             throw new LabException("the lab is not prepared (nothing in " + LabCache.x86().root()
                     + "); run './vfio4j lab prepare' first");
         }
+        LabPrepare.refreshInitramfs(kernel);
         removeOrphanedRunDirs();
+        try {
+            return runOnce(kernel, command, harvest);
+        } catch (LabException.BootFailure e) {
+            System.err.println("vfio4j lab: the lab host failed to boot; retrying once. "
+                    + LabProcess.lastLines(e.getMessage(), 1));
+            return runOnce(kernel, command, harvest);
+        }
+    }
+
+    private LabResult runOnce(LabCache.Kernel kernel, List<String> command, Consumer<Path> harvest) {
         Path runDir;
         try {
             runDir = Files.createTempDirectory(TEMP_PREFIX + ProcessHandle.current().pid() + "-");

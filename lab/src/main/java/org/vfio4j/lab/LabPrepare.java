@@ -75,6 +75,21 @@ final class LabPrepare {
         return kernel;
     }
 
+    /**
+     * Rebuilds the initramfs of an already prepared kernel if the init script or busybox changed
+     * since, so {@code lab run} after a code change never boots a stale init. No apt, no network.
+     */
+    static void refreshInitramfs(LabCache.Kernel kernel) {
+        String stamp = compute("hashing the initramfs inputs", () -> initramfsStamp(kernel));
+        boolean fresh = compute("checking the initramfs", () -> Files.isRegularFile(kernel.initramfs())
+                && Files.isRegularFile(kernel.initramfsStamp())
+                && Files.readString(kernel.initramfsStamp()).strip().equals(stamp));
+        if (!fresh) {
+            LabPrepare p = new LabPrepare(LabCache.x86(), System.err);
+            step("rebuilding the initramfs", () -> p.buildInitramfs(kernel, stamp));
+        }
+    }
+
     private interface Step<T> {
         T run() throws IOException;
     }
@@ -279,7 +294,7 @@ final class LabPrepare {
     }
 
     private void buildInitramfs(LabCache.Kernel k, String stamp) throws IOException {
-        Path tmp = k.initramfs().resolveSibling("initramfs.cpio.tmp");
+        Path tmp = Files.createTempFile(k.dir(), "initramfs.cpio.", ".tmp"); // unique: builds may race
         try (OutputStream out = new java.io.BufferedOutputStream(Files.newOutputStream(tmp));
                 Newc cpio = new Newc(out)) {
             for (String d : List.of("bin", "dev", "proc", "sys", "lib", "lib/modules", "newroot", "tmp", "run")) {
@@ -292,7 +307,7 @@ final class LabPrepare {
                 cpio.file("lib/modules/" + m + ".ko", 0644, Files.readAllBytes(k.modulesDir().resolve(m + ".ko")));
             }
         }
-        Files.move(tmp, k.initramfs(), StandardCopyOption.REPLACE_EXISTING);
+        Files.move(tmp, k.initramfs(), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         Files.writeString(k.initramfsStamp(), stamp + "\n");
         log.printf("lab prepare: initramfs %s (%d KiB)%n", k.initramfs(), Files.size(k.initramfs()) >> 10);
     }

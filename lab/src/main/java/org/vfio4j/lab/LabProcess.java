@@ -81,10 +81,17 @@ final class LabProcess {
             Path status = runDir.resolve("status");
             if (!Files.isRegularFile(status)) {
                 String qe = qemuErr.toString(StandardCharsets.UTF_8).strip();
-                String why = qemu.exitValue() != 0
-                        ? "QEMU exited with status " + qemu.exitValue() + (qe.isEmpty() ? "" : ":\n" + qe)
-                        : "the lab host powered off before '" + what + "' finished (crash or init failure)";
-                throw new LabException("lab run: " + why + tail("command output", output) + consoleTail());
+                if (qemu.exitValue() != 0) {
+                    throw new LabException("lab run: QEMU exited with status " + qemu.exitValue()
+                            + (qe.isEmpty() ? "" : ":\n" + qe) + tail("command output", output) + consoleTail());
+                }
+                if (!Files.exists(runDir.resolve("started"))) {
+                    throw new LabException.BootFailure("lab run: the lab host went down while booting, before '" + what
+                            + "' started" + tail("init output", output) + consoleTail());
+                }
+                throw new LabException("lab run: the lab host powered off before '" + what
+                        + "' finished (kernel crash, or the command powered it off)" + tail("command output", output)
+                        + consoleTail());
             }
             String s = Files.readString(status, StandardCharsets.UTF_8).strip();
             try {
