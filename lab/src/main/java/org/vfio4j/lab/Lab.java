@@ -33,6 +33,8 @@ import org.eclipse.jdt.annotation.Nullable;
 public final class Lab {
     /** Environment variable the lab host's init sets for the command; its value is the lab's architecture. */
     public static final String ENV = "VFIO4J_LAB";
+    /** Run directories are {@code java.io.tmpdir/vfio4j-lab-<pid>-*}, so leftovers can be traced to a JVM. */
+    static final String TEMP_PREFIX = "vfio4j-lab-";
     private static final Pattern MEMORY = Pattern.compile("[1-9][0-9]*[MG]?");
     private static final long NVME_IMAGE_BYTES = 64L << 20;
 
@@ -120,7 +122,7 @@ public final class Lab {
         }
         Path runDir;
         try {
-            runDir = Files.createTempDirectory("vfio4j-lab-");
+            runDir = Files.createTempDirectory(TEMP_PREFIX + ProcessHandle.current().pid() + "-");
         } catch (IOException e) {
             throw new LabException("cannot create the lab's run directory in " + System.getProperty("java.io.tmpdir")
                     + ": " + e.getMessage(), e);
