@@ -9,12 +9,20 @@ final class LabSupport {
     private LabSupport() {
     }
 
-    /** The class path a child JVM needs for the test mains: vfio-common's classes and test classes only. */
+    /**
+     * The class path a child JVM needs for the test mains: where vfio-common's classes and its test classes
+     * were loaded from (not java.class.path, which under surefire is a manifest-only jar in /tmp).
+     */
     static String childClassPath() {
-        String cp = System.getProperty("java.class.path");
-        return String.join(":", List.of(cp.split(":")).stream()
-                .filter(e -> e.contains("vfio-common/target/classes") || e.contains("vfio-common/target/test-classes"))
-                .toList());
+        return String.join(":", List.of(location(org.vfio4j.common.VfioContainer.class), location(Edu.class)));
+    }
+
+    private static String location(Class<?> c) {
+        try {
+            return Path.of(c.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
+        } catch (java.net.URISyntaxException e) {
+            throw new IllegalStateException("cannot locate the classes of " + c, e);
+        }
     }
 
     /** The java binary of the running JVM. */

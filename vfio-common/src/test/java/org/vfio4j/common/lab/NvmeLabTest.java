@@ -2,20 +2,25 @@ package org.vfio4j.common.lab;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 
 import org.junit.jupiter.api.Test;
 import org.vfio4j.common.DeviceFlag;
+import org.vfio4j.common.EventFd;
 import org.vfio4j.common.PlainVfioDevice;
 import org.vfio4j.common.RegionInfo;
 import org.vfio4j.common.SparseArea;
 import org.vfio4j.common.VfioContainer;
 import org.vfio4j.common.VfioGroup;
+import org.vfio4j.common.VfioIrq;
 import org.vfio4j.common.VfioRegion;
 import org.vfio4j.common.sys.VfioAbi;
 import org.vfio4j.lab.LabDevice;
@@ -66,6 +71,37 @@ class NvmeLabTest {
             // NVMe CAP register through the region: MQES (bits 15:0) + 1 queue entries, never 0xffff...
             long cap = dev.region(0).read64(0);
             assertTrue(cap != -1L && (cap & 0xffff) > 0, "CAP 0x" + Long.toHexString(cap));
+        }
+    }
+
+    @Test
+    void msixVectorsEnabledIncrementallyStayLive(LabHost host) {
+        int group = Integer.parseInt(host.bindToVfio(LabDevice.NVME));
+        try (VfioContainer c = VfioContainer.open();
+                VfioGroup g = c.attach(group);
+                PlainVfioDevice dev = g.openDevice(LabDevice.NVME.bdf())) {
+            VfioIrq msix = dev.irq(VfioAbi.VFIO_PCI_MSIX_IRQ_INDEX);
+            assertTrue(msix.count() >= 8, "nvme offers " + msix.count() + " MSI-X vectors");
+            EventFd v0 = msix.enable(0);
+            assertEquals(1, msix.enabledCount());
+            msix.fire(0);
+            assertEquals(1, v0.awaitAndRead(Duration.ofSeconds(10)));
+            // Grow past what the kernel enabled, as a guest unmasking entries one by one would.
+            List<EventFd> more = msix.enable(5, 3);
+            assertEquals(8, msix.enabledCount());
+            assertSame(v0, msix.trigger(0), "vector 0 kept its eventfd");
+            for (int v : List.of(0, 5, 7)) {
+                EventFd e = v == 0 ? v0 : more.get(v - 5);
+                msix.fire(v);
+                assertEquals(1, e.awaitAndRead(Duration.ofSeconds(10)), "vector " + v + " is live");
+            }
+            assertNull(msix.trigger(3), "vectors in between stay without eventfd");
+            msix.disable(5, 1);
+            assertNull(msix.trigger(5));
+            msix.fire(6);
+            assertEquals(1, more.get(1).awaitAndRead(Duration.ofSeconds(10)), "detaching vector 5 left 6 live");
+            msix.disable();
+            assertEquals(0, msix.enabledCount());
         }
     }
 

@@ -9,9 +9,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.time.Duration;
 
 import org.junit.jupiter.api.Test;
+import org.eclipse.jdt.annotation.Nullable;
 import org.vfio4j.common.EventFd;
+import org.vfio4j.common.GuestInterrupt;
+import org.vfio4j.common.IrqRoute;
+import org.vfio4j.common.IrqRouter;
+import org.vfio4j.common.IrqWiring;
 import org.vfio4j.common.PlainVfioDevice;
 import org.vfio4j.common.VfioContainer;
+import org.vfio4j.common.VfioException;
 import org.vfio4j.common.VfioGroup;
 import org.vfio4j.common.VfioIrq;
 import org.vfio4j.common.VfioRegion;
@@ -91,6 +97,99 @@ class EduIrqLabTest {
                 intx.clearUnmaskOn(0);
             }
             intx.disable();
+        }
+    }
+
+    /** A stand-in machine for the irqfd seam: records what it was asked to route; the test plays the guest. */
+    static final class RecordingMachine implements IrqRouter {
+        final boolean resample;
+        @Nullable EventFd trigger;
+        @Nullable EventFd resampleFd;
+        @Nullable GuestInterrupt target;
+        boolean closed;
+
+        RecordingMachine(boolean resample) {
+            this.resample = resample;
+        }
+
+        private IrqRoute route(GuestInterrupt t) {
+            target = t;
+            return new IrqRoute() {
+                @Override
+                public GuestInterrupt target() {
+                    return java.util.Objects.requireNonNull(target);
+                }
+
+                @Override
+                public void retarget(GuestInterrupt next) {
+                    target = next;
+                }
+
+                @Override
+                public void close() {
+                    closed = true;
+                }
+            };
+        }
+
+        @Override
+        public IrqRoute routeEdge(GuestInterrupt t, EventFd trig) {
+            trigger = trig;
+            return route(t);
+        }
+
+        @Override
+        public IrqRoute routeLevel(GuestInterrupt.Line t, EventFd trig, EventFd res) {
+            trigger = trig;
+            resampleFd = res;
+            return route(t);
+        }
+
+        @Override
+        public boolean supportsResample() {
+            return resample;
+        }
+    }
+
+    @Test
+    void irqfdSeamLevelIntxIsReArmedByTheGuestsEoiAndMsiIsEdge(LabHost host) {
+        int group = Integer.parseInt(host.bindToVfio(LabDevice.EDU));
+        try (VfioContainer c = VfioContainer.open();
+                VfioGroup g = c.attach(group);
+                PlainVfioDevice dev = g.openDevice(LabDevice.EDU.bdf())) {
+            VfioRegion bar0 = dev.region(VfioAbi.VFIO_PCI_BAR0_REGION_INDEX);
+            VfioIrq intx = dev.irq(VfioAbi.VFIO_PCI_INTX_IRQ_INDEX);
+            VfioException refused = assertThrows(VfioException.class,
+                    () -> IrqWiring.connect(intx, 0, new GuestInterrupt.Line(35), new RecordingMachine(false)));
+            assertTrue(refused.getMessage().contains("cannot resample"), refused.getMessage());
+
+            RecordingMachine machine = new RecordingMachine(true);
+            try (IrqRoute route = IrqWiring.connect(intx, 0, new GuestInterrupt.Line(35), machine)) {
+                EventFd trigger = java.util.Objects.requireNonNull(machine.trigger);
+                EventFd eoi = java.util.Objects.requireNonNull(machine.resampleFd);
+                assertEquals(new GuestInterrupt.Line(35), route.target());
+                bar0.write32(Edu.IRQ_RAISE, 1);
+                assertEquals(1, trigger.awaitAndRead(FIRES), "the line reached the machine");
+                bar0.write32(Edu.IRQ_ACK, 1);   // the guest's handler acks the device...
+                bar0.write32(Edu.IRQ_RAISE, 1); // ...which interrupts again before EOI
+                assertFalse(trigger.await(QUIET), "no second interrupt before the guest's EOI");
+                eoi.signal();                   // the machine's EOI: KVM would signal the resamplefd
+                assertEquals(1, trigger.awaitAndRead(FIRES), "EOI re-armed the line in the kernel, no unmask call");
+                bar0.write32(Edu.IRQ_ACK, 1);
+            }
+            assertTrue(machine.closed);
+            assertNull(intx.trigger(0), "closing the route disabled the vector");
+
+            RecordingMachine msiMachine = new RecordingMachine(true);
+            VfioIrq msi = dev.irq(VfioAbi.VFIO_PCI_MSI_IRQ_INDEX);
+            try (IrqRoute route = IrqWiring.connect(msi, 0, new GuestInterrupt.Msi(0xfee0_0000L, 0x4021), msiMachine)) {
+                assertNull(msiMachine.resampleFd, "MSI is edge: no resample");
+                bar0.write32(Edu.IRQ_RAISE, 2);
+                assertEquals(1, java.util.Objects.requireNonNull(msiMachine.trigger).awaitAndRead(FIRES));
+                route.retarget(new GuestInterrupt.Msi(0xfee0_1000L, 0x4022));
+                assertEquals(new GuestInterrupt.Msi(0xfee0_1000L, 0x4022), msiMachine.target);
+                bar0.write32(Edu.IRQ_ACK, 2);
+            }
         }
     }
 
