@@ -21,10 +21,12 @@ import java.lang.foreign.MemorySegment;
 public final class DmaBuffer implements AutoCloseable {
     private final Arena arena;
     private final DmaMapping mapping;
+    private final java.util.function.Consumer<DmaBuffer> onClose;
 
-    DmaBuffer(Arena arena, DmaMapping mapping) {
+    DmaBuffer(Arena arena, DmaMapping mapping, java.util.function.Consumer<DmaBuffer> onClose) {
         this.arena = arena;
         this.mapping = mapping;
+        this.onClose = onClose;
     }
 
     /** The memory, usable from any thread until {@link #close()}. */
@@ -49,10 +51,14 @@ public final class DmaBuffer implements AutoCloseable {
 
     /** Unmaps, then frees the memory; idempotent. */
     @Override
-    public void close() {
-        mapping.close();
+    public synchronized void close() {
         if (arena.scope().isAlive()) {
-            arena.close();
+            try {
+                mapping.close();
+            } finally {
+                arena.close();
+                onClose.accept(this);
+            }
         }
     }
 }

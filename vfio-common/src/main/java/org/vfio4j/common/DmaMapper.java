@@ -26,6 +26,8 @@ import org.vfio4j.common.sys.VfioAbi.DmaUnmap;
 final class DmaMapper {
     private final int containerFd;
     private final TreeMap<Long, DmaMapping> byIova = new TreeMap<>(Long::compareUnsigned);
+    /** An upper bound (unsigned) of the end of every mapping: IOVAs at or above it overlap nothing. */
+    private long maxEnd;
     private final Arena argArena = Arena.ofShared();
     private final MemorySegment mapArg = argArena.allocate(DmaMap.LAYOUT);
     private final MemorySegment unmapArg = argArena.allocate(DmaUnmap.LAYOUT);
@@ -73,6 +75,9 @@ final class DmaMapper {
         }
         DmaMapping m = new DmaMapping(this, seg, iova, perms);
         byIova.put(iova, m);
+        if (Long.compareUnsigned(iova + size, maxEnd) > 0) {
+            maxEnd = iova + size;
+        }
         // One cleanup per mapping, registered after the segment's own allocation: an arena runs cleanups
         // last-registered first, so the DMA is unmapped before that memory is freed.
         MemorySegment.NULL.reinterpret(owner, s -> arenaClosing(m));
@@ -98,6 +103,9 @@ final class DmaMapper {
     }
 
     private @org.eclipse.jdt.annotation.Nullable DmaMapping overlapping(long iova, long size) {
+        if (Long.compareUnsigned(iova, maxEnd) >= 0) {
+            return null; // above every mapping (the usual case when mapping upwards): no tree walk needed
+        }
         Map.Entry<Long, DmaMapping> below = byIova.floorEntry(iova + size - 1);
         if (below != null && Long.compareUnsigned(iova, below.getKey() + below.getValue().size()) < 0) {
             return below.getValue();
@@ -119,6 +127,9 @@ final class DmaMapper {
         }
         m.markClosed();
         byIova.remove(m.iova());
+        if (byIova.isEmpty()) {
+            maxEnd = 0; // otherwise maxEnd stays an upper bound, which keeps the fast path correct
+        }
         if (closed) {
             return; // the kernel dropped every mapping with the container
         }

@@ -42,6 +42,8 @@ public final class VfioContainer implements AutoCloseable {
     private final IommuGroups sysfs;
     private final List<VfioGroup> groups = new ArrayList<>();
     private final DmaMapper dma;
+    /** Buffers this container allocated and that are still open: closed with the container, memory included. */
+    private final java.util.Set<DmaBuffer> buffers = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private @Nullable IommuType iommuType;
     private @Nullable IommuInfo iommuInfo;
     private volatile boolean closed;
@@ -310,7 +312,9 @@ public final class VfioContainer implements AutoCloseable {
                 throw new VfioException("mmap of " + len + " anonymous bytes", (int) -addr, "the process is out of memory");
             }
             MemorySegment seg = MemorySegment.ofAddress(addr).reinterpret(len, arena, s -> Native.munmap(addr, len));
-            return new DmaBuffer(arena, map(arena, seg, iova, permissions));
+            DmaBuffer b = new DmaBuffer(arena, map(arena, seg, iova, permissions), buffers::remove);
+            buffers.add(b);
+            return b;
         } catch (RuntimeException e) {
             arena.close();
             throw e;
@@ -331,7 +335,10 @@ public final class VfioContainer implements AutoCloseable {
         return dma.mappings();
     }
 
-    /** Closes the groups (and their devices), drops all mappings, and closes the container fd; idempotent. */
+    /**
+     * Closes the buffers from {@link #allocate}, the groups (and their devices), drops all mappings, and closes
+     * the container fd; idempotent.
+     */
     @Override
     public void close() {
         List<VfioGroup> gs;
@@ -340,6 +347,9 @@ public final class VfioContainer implements AutoCloseable {
                 return;
             }
             gs = new ArrayList<>(groups);
+        }
+        for (DmaBuffer b : List.copyOf(buffers)) {
+            b.close(); // unmap and free what allocate() handed out
         }
         for (int i = gs.size() - 1; i >= 0; i--) {
             gs.get(i).close();

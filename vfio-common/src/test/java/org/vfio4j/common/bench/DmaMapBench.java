@@ -50,6 +50,14 @@ public final class DmaMapBench {
     }
 
     public static void main(String[] args) throws Exception {
+        if (args.length > 0 && args[0].equals("--java-only")) { // for profiling in the lab: vfio-common rounds only
+            int group = bindEdu();
+            long size = Long.parseLong(args[1]) << 20;
+            javaRound(group, size);
+            long[] j = javaRound(group, size);
+            System.out.printf("vfio-common map %.1f ms unmap %.1f ms%n", j[0] / 1e6, j[1] / 1e6);
+            return;
+        }
         if (args.length > 0 && args[0].equals("--in-lab")) {
             inLab(Path.of(args[1]), Long.parseLong(args[2]) << 20);
             return;
@@ -69,10 +77,12 @@ public final class DmaMapBench {
             throw new IllegalStateException("gcc failed on " + src + " (apt-get install gcc linux-libc-dev)");
         }
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        // Two in-lab JVMs: the default collector (G1), then ParallelGC, to show how much of vfio-common's
-        // per-mapping cost is garbage collection of the mapping objects rather than the FFM calls.
+        // The in-lab JVM uses the default collector (G1); -Dbench.compareGc=true adds a ParallelGC run to show
+        // how much of vfio-common's per-mapping cost is garbage collection of the mapping objects.
         StringBuilder cmd = new StringBuilder();
-        for (String gc : List.of("-XX:+UseG1GC", "-XX:+UseParallelGC")) {
+        List<String> gcs = Boolean.getBoolean("bench.compareGc") ? List.of("-XX:+UseG1GC", "-XX:+UseParallelGC")
+                : List.of("-XX:+UseG1GC");
+        for (String gc : gcs) {
             cmd.append("echo '== JVM ").append(gc).append(" =='; ").append(java)
                     .append(" --enable-native-access=ALL-UNNAMED -Xmx512m ").append(gc).append(" -cp ")
                     .append(System.getProperty("java.class.path")).append(' ').append(DmaMapBench.class.getName())

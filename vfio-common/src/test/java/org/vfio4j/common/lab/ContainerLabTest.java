@@ -2,8 +2,10 @@ package org.vfio4j.common.lab;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.lang.foreign.ValueLayout;
 import java.util.List;
 
 import org.junit.jupiter.api.Test;
@@ -26,6 +28,7 @@ class ContainerLabTest {
     @Test
     void type1v2WithIovaRangesAndDmaAvailability(LabHost host) {
         int group = Integer.parseInt(host.bindToVfio(LabDevice.EDU));
+        DmaBuffer forgotten;
         try (VfioContainer c = VfioContainer.open()) {
             assertEquals(VfioAbi.VFIO_API_VERSION, c.apiVersion());
             assertTrue(c.checkExtension(VfioAbi.VFIO_TYPE1v2_IOMMU));
@@ -41,9 +44,15 @@ class ContainerLabTest {
                 try (DmaBuffer b = c.allocate(4096, DmaPermission.READ_WRITE)) {
                     assertEquals(before - 1, c.iommuInfo().dmaAvailable().getAsInt(), "one mapping used");
                 }
+                assertEquals(before, c.iommuInfo().dmaAvailable().getAsInt(), "and given back");
+                forgotten = c.allocate(4096, DmaPermission.READ_WRITE);
             }
             assertTrue(c.iommuType().isEmpty(), "the last group out releases the IOMMU backend");
+            assertFalse(forgotten.mapping().isLive(), "the kernel dropped the mapping with the last group");
         }
+        DmaBuffer f = forgotten;
+        assertThrows(IllegalStateException.class, () -> f.segment().get(ValueLayout.JAVA_BYTE, 0),
+                "closing the container freed the buffer it allocated");
     }
 
     @Test
