@@ -126,8 +126,13 @@ public final class Lab {
         try {
             return runOnce(kernel, command, harvest);
         } catch (LabException.BootFailure e) {
-            System.err.println("vfio4j lab: the lab host failed to boot; retrying once. "
-                    + LabProcess.lastLines(e.getMessage(), 1));
+            Path log = LabCache.x86().root().resolve("last-boot-failure.log");
+            try {
+                Files.writeString(log, e.getMessage());
+            } catch (IOException ignored) {
+                // only a diagnostic
+            }
+            System.err.println("vfio4j lab: the lab host failed to boot (console in " + log + "); retrying once");
             return runOnce(kernel, command, harvest);
         }
     }

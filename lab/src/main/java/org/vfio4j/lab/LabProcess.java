@@ -24,6 +24,7 @@ import org.eclipse.jdt.annotation.Nullable;
  */
 final class LabProcess {
     private static final int CONSOLE_TAIL_LINES = 40;
+    private static final int BOOT_FAILURE_CONSOLE_LINES = 150;
 
     private final List<String> command;
     private final Path runDir;
@@ -87,7 +88,7 @@ final class LabProcess {
                 }
                 if (!Files.exists(runDir.resolve("started"))) {
                     throw new LabException.BootFailure("lab run: the lab host went down while booting, before '" + what
-                            + "' started" + tail("init output", output) + consoleTail());
+                            + "' started" + tail("init output", output) + consoleTail(BOOT_FAILURE_CONSOLE_LINES));
                 }
                 throw new LabException("lab run: the lab host powered off before '" + what
                         + "' finished (kernel crash, or the command powered it off)" + tail("command output", output)
@@ -158,10 +159,14 @@ final class LabProcess {
     }
 
     private String consoleTail() {
+        return consoleTail(CONSOLE_TAIL_LINES);
+    }
+
+    private String consoleTail(int lines) {
         try {
             Path log = runDir.resolve("console.log");
             String s = Files.isRegularFile(log) ? Files.readString(log, StandardCharsets.ISO_8859_1) : "";
-            return s.isBlank() ? "" : "\n--- lab host kernel console (last lines) ---\n" + lastLines(s, CONSOLE_TAIL_LINES);
+            return s.isBlank() ? "" : "\n--- lab host kernel console (last lines) ---\n" + lastLines(s, lines);
         } catch (IOException e) {
             return "\n(kernel console log unreadable: " + e.getMessage() + ")";
         }
