@@ -17,7 +17,7 @@ import org.eclipse.jdt.annotation.Nullable;
  * interrupt arriving then sets its pending bit, and unmasking re-signals the trigger so the held
  * interrupt is delivered through the new route. Vectors are added to the host one at a time as the
  * guest unmasks them; when the kernel cannot add vectors to an enabled index (NORESIZE) the index is
- * re-enabled with more vectors and every live trigger is signalled once afterwards, because an
+ * re-enabled with more vectors and every vector the guest has used is signalled once afterwards, because an
  * interrupt lost in that window would hang a driver while a spurious one is harmless.
  */
 final class InterruptVectors implements AutoCloseable {
@@ -34,6 +34,7 @@ final class InterruptVectors implements AutoCloseable {
     private final @Nullable MsiMessage[] messages;
     private final PciEventLoop.@Nullable Registration[] watches;
     private final BitSet pending = new BitSet();
+    private final BitSet used = new BitSet();
     private int hostCount;
     private boolean closed;
 
@@ -101,7 +102,7 @@ final class InterruptVectors implements AutoCloseable {
             hostCount = vector + 1;
             for (int i = 0; i < vector; i++) {
                 Trigger t = triggers[i];
-                if (t != null) {
+                if (t != null && used.get(i)) {
                     t.signal();
                 }
             }
@@ -141,6 +142,7 @@ final class InterruptVectors implements AutoCloseable {
             watch.close();
             watches[vector] = null;
         }
+        used.set(vector);
         if (route == null) {
             routes[vector] = router.routeMsi(message, trigger);
         } else {
@@ -215,5 +217,6 @@ final class InterruptVectors implements AutoCloseable {
         }
         hostCount = 0;
         pending.clear();
+        used.clear();
     }
 }
