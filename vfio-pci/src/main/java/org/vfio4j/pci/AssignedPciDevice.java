@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Optional;
 
 import org.eclipse.jdt.annotation.Nullable;
+import org.vfio4j.common.EventFd;
 
 /**
  * The guest-facing model of an assigned PCI device: what a machine plugs into its PCI host bridge.
@@ -13,11 +14,12 @@ import org.eclipse.jdt.annotation.Nullable;
  * can own without owning the host. The guest's config accesses go through {@link #configRead} and
  * {@link #configWrite}, which virtualise BARs, ROM, interrupts and capabilities; in return the model
  * tells the machine, through three small seams, where to map BARs ({@link PciBarMapper}), how to
- * route interrupts ({@link PciInterruptRouter}) and what to watch ({@link PciEventLoop}). It owns no
+ * route interrupts (vfio-common's {@link org.vfio4j.common.IrqRouter} and {@link PciIntxWiring}) and what to
+ * watch ({@link PciEventLoop}), bundled as a {@link PciMachine}. It owns no
  * threads; every entry point, including loop callbacks, is serialised on the device.
  * {@snippet :
  * try (var device = new AssignedPciDevice(host, PciOptions.parse("vfio-pci,host=0000:00:04.0"),
- *         mapper, router, loop)) {
+ *         machine)) {
  *     device.start();                       // reset, build the virtual config space, connect INTx
  *     int id = device.configRead(0, 4);      // vendor and device id, from the device
  *     device.configWrite(0x10, 4, 0xFFFFFFFF); // BAR sizing probe, answered by the model
@@ -31,7 +33,7 @@ public final class AssignedPciDevice implements AutoCloseable {
     private final PciHost host;
     private final PciOptions options;
     private final PciBarMapper mapper;
-    private final PciInterruptRouter router;
+    private final PciMachine machine;
     private final PciEventLoop loop;
     private @Nullable Running running;
     private boolean closed;
@@ -42,13 +44,12 @@ public final class AssignedPciDevice implements AutoCloseable {
             List<Capability> capabilities) {}
 
     /** Creates the model; nothing touches the device until {@link #start()}. */
-    public AssignedPciDevice(PciHost host, PciOptions options, PciBarMapper mapper, PciInterruptRouter router,
-            PciEventLoop loop) {
+    public AssignedPciDevice(PciHost host, PciOptions options, PciMachine machine) {
         this.host = host;
         this.options = options;
-        this.mapper = mapper;
-        this.router = router;
-        this.loop = new LockedLoop(loop);
+        this.mapper = machine.bars();
+        this.loop = new LockedLoop(machine.loop());
+        this.machine = new PciMachine(machine.bars(), machine.irqs(), machine.intx(), loop);
     }
 
     /** The options the device was created with. */
@@ -105,7 +106,7 @@ public final class AssignedPciDevice implements AutoCloseable {
         BarMappings[] mappings = new BarMappings[1];
         if (pin != 0) {
             Duration timeout = options.intxMmapTimeout();
-            intx[0] = new IntxInterrupt(host, router, loop, pin, timeout, suspend -> {
+            intx[0] = new IntxInterrupt(host, machine, loop, pin, timeout, suspend -> {
                 mappings[0].setMmapSuspended(suspend);
                 mappings[0].update(config);
             });
@@ -115,10 +116,10 @@ public final class AssignedPciDevice implements AutoCloseable {
         @Nullable MsixCapability msix = null;
         for (Capability c : caps) {
             if (c.kept() && !c.extended() && c.id() == MsiCapability.ID && msi == null) {
-                msi = new MsiCapability(c.offset(), config, host, router, loop, owner);
+                msi = new MsiCapability(c.offset(), config, host, machine, owner);
                 msi.define();
             } else if (c.kept() && !c.extended() && c.id() == MsixCapability.ID && msix == null) {
-                msix = new MsixCapability(c.offset(), config, host, router, loop, owner);
+                msix = new MsixCapability(c.offset(), config, host, machine, owner);
                 msix.define();
             }
         }
@@ -237,8 +238,8 @@ public final class AssignedPciDevice implements AutoCloseable {
         }
 
         @Override
-        public Registration watch(Trigger trigger, Runnable handler) {
-            return loop.watch(trigger, () -> locked(handler));
+        public Registration watch(EventFd eventFd, Runnable handler) {
+            return loop.watch(eventFd, () -> locked(handler));
         }
 
         @Override

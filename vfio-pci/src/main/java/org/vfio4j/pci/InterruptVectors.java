@@ -6,19 +6,24 @@ import java.util.List;
 import java.util.Objects;
 
 import org.eclipse.jdt.annotation.Nullable;
+import org.vfio4j.common.EventFd;
+import org.vfio4j.common.GuestInterrupt;
+import org.vfio4j.common.IrqRoute;
+import org.vfio4j.common.IrqRouter;
 
 /**
- * The live vectors of one message-signalled index (MSI or MSI-X): their host triggers, their guest
- * routes, and the pending bits of the masked ones.
+ * The live vectors of one message-signalled index (MSI or MSI-X): their trigger eventfds on the host,
+ * their guest routes, and the pending bits of the masked ones.
  *
  * <p>Why one class for both: MSI with per-vector masking and MSI-X follow the same rules.
- * An unmasked vector's trigger is routed by the machine (KVM irqfd: no user-space work per
- * interrupt). A masked vector keeps its host trigger but is unrouted and watched from user space; an
- * interrupt arriving then sets its pending bit, and unmasking re-signals the trigger so the held
- * interrupt is delivered through the new route. Vectors are added to the host one at a time as the
- * guest unmasks them; when the kernel cannot add vectors to an enabled index (NORESIZE) the index is
- * re-enabled with more vectors and every vector the guest has used is signalled once afterwards, because an
- * interrupt lost in that window would hang a driver while a spurious one is harmless.
+ * An unmasked vector's eventfd is routed by the machine through vfio-common's irqfd seam (KVM irqfd:
+ * no user-space work per interrupt). A masked vector keeps its eventfd on the host but is unrouted
+ * and watched from user space; an interrupt arriving then sets its pending bit, and unmasking
+ * signals the eventfd again so the held interrupt goes out through the new route. Vectors are added
+ * to the host one at a time as the guest unmasks them; when the kernel cannot add vectors to an
+ * enabled index (NORESIZE) the index is re-enabled with more vectors and every vector the guest has
+ * used is signalled once afterwards, because an interrupt lost in that window would hang a driver
+ * while a spurious one is harmless.
  */
 final class InterruptVectors implements AutoCloseable {
 
@@ -26,12 +31,11 @@ final class InterruptVectors implements AutoCloseable {
 
     private final PciIrqIndex index;
     private final PciHost host;
-    private final PciInterruptRouter router;
+    private final IrqRouter router;
     private final PciEventLoop loop;
     private final Runnable pendingChanged;
-    private final @Nullable Trigger[] triggers;
-    private final PciInterruptRouter.@Nullable MsiRoute[] routes;
-    private final @Nullable MsiMessage[] messages;
+    private final @Nullable EventFd[] triggers;
+    private final @Nullable IrqRoute[] routes;
     private final PciEventLoop.@Nullable Registration[] watches;
     private final BitSet pending = new BitSet();
     private final BitSet used = new BitSet();
@@ -42,16 +46,14 @@ final class InterruptVectors implements AutoCloseable {
      * @param capacity vectors the guest may use
      * @param pendingChanged called when a pending bit is set or cleared (MSI mirrors them into config)
      */
-    InterruptVectors(PciIrqIndex index, int capacity, PciHost host, PciInterruptRouter router, PciEventLoop loop,
-            Runnable pendingChanged) {
+    InterruptVectors(PciIrqIndex index, int capacity, PciHost host, PciMachine machine, Runnable pendingChanged) {
         this.index = index;
         this.host = host;
-        this.router = router;
-        this.loop = loop;
+        this.router = machine.irqs();
+        this.loop = machine.loop();
         this.pendingChanged = pendingChanged;
-        this.triggers = new @Nullable Trigger[capacity];
-        this.routes = new PciInterruptRouter.@Nullable MsiRoute[capacity];
-        this.messages = new @Nullable MsiMessage[capacity];
+        this.triggers = new @Nullable EventFd[capacity];
+        this.routes = new @Nullable IrqRoute[capacity];
         this.watches = new PciEventLoop.@Nullable Registration[capacity];
     }
 
@@ -77,19 +79,21 @@ final class InterruptVectors implements AutoCloseable {
     void enableAll(int count) {
         for (int i = 0; i < count; i++) {
             if (triggers[i] == null) {
-                triggers[i] = host.newTrigger();
+                triggers[i] = EventFd.create();
             }
         }
         hostSet(0, count);
         hostCount = count;
     }
 
-    /** Makes sure {@code vector} has a trigger on the host, growing the enabled range if needed. */
+    /** Makes sure {@code vector} has an eventfd on the host, growing the enabled range if needed. */
     void ensure(int vector) {
         if (triggers[vector] != null && vector < hostCount) {
             return;
         }
-        triggers[vector] = host.newTrigger();
+        if (triggers[vector] == null) {
+            triggers[vector] = EventFd.create();
+        }
         if (hostCount == 0) {
             hostSet(0, vector + 1);
             hostCount = vector + 1;
@@ -97,11 +101,16 @@ final class InterruptVectors implements AutoCloseable {
             hostSet(vector, 1);
             hostCount = Math.max(hostCount, vector + 1);
         } else {
-            host.disableIrq(index);
+            try {
+                host.disableIrq(index);
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, "{0}: disabling {1} to grow it failed: {2}", host.name(), index,
+                        e.getMessage());
+            }
             hostSet(0, vector + 1);
             hostCount = vector + 1;
             for (int i = 0; i < vector; i++) {
-                Trigger t = triggers[i];
+                EventFd t = triggers[i];
                 if (t != null && used.get(i)) {
                     t.signal();
                 }
@@ -111,22 +120,20 @@ final class InterruptVectors implements AutoCloseable {
 
     /**
      * Applies the guest's state of one vector: its message and whether it is masked. An unmasked
-     * vector gets a host trigger if it has none yet; a masked vector without one stays off.
+     * vector gets a host eventfd if it has none yet; a masked vector without one stays off.
      */
-    void set(int vector, MsiMessage message, boolean masked) {
+    void set(int vector, GuestInterrupt.Msi message, boolean masked) {
         if (closed) {
             return;
         }
         if (triggers[vector] == null) {
             if (masked) {
-                messages[vector] = message;
                 return;
             }
             ensure(vector);
         }
-        Trigger trigger = Objects.requireNonNull(triggers[vector]);
-        messages[vector] = message;
-        PciInterruptRouter.MsiRoute route = routes[vector];
+        EventFd trigger = Objects.requireNonNull(triggers[vector]);
+        IrqRoute route = routes[vector];
         PciEventLoop.Registration watch = watches[vector];
         if (masked) {
             if (route != null) {
@@ -144,9 +151,9 @@ final class InterruptVectors implements AutoCloseable {
         }
         used.set(vector);
         if (route == null) {
-            routes[vector] = router.routeMsi(message, trigger);
-        } else {
-            route.update(message);
+            routes[vector] = router.routeEdge(message, trigger);
+        } else if (!route.target().equals(message)) {
+            route.retarget(message);
         }
         if (pending.get(vector)) {
             pending.clear(vector);
@@ -156,7 +163,7 @@ final class InterruptVectors implements AutoCloseable {
     }
 
     private void firedWhileMasked(int vector) {
-        Trigger trigger = triggers[vector];
+        EventFd trigger = triggers[vector];
         if (closed || trigger == null) {
             return;
         }
@@ -172,7 +179,7 @@ final class InterruptVectors implements AutoCloseable {
     }
 
     private void hostSet(int start, int count) {
-        List<@Nullable Trigger> list = new ArrayList<>();
+        List<@Nullable EventFd> list = new ArrayList<>();
         for (int i = start; i < start + count; i++) {
             list.add(triggers[i]);
         }
@@ -184,7 +191,7 @@ final class InterruptVectors implements AutoCloseable {
         }
     }
 
-    /** Disables the index on the host and releases every route, watch and trigger. */
+    /** Disables the index on the host and releases every route, watch and eventfd. */
     @Override
     public void close() {
         if (closed) {
@@ -199,7 +206,7 @@ final class InterruptVectors implements AutoCloseable {
             }
         }
         for (int i = 0; i < triggers.length; i++) {
-            PciInterruptRouter.MsiRoute r = routes[i];
+            IrqRoute r = routes[i];
             if (r != null) {
                 r.close();
             }
@@ -207,7 +214,7 @@ final class InterruptVectors implements AutoCloseable {
             if (w != null) {
                 w.close();
             }
-            Trigger t = triggers[i];
+            EventFd t = triggers[i];
             if (t != null) {
                 t.close();
             }

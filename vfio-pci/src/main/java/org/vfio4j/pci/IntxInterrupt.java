@@ -5,6 +5,8 @@ import java.util.List;
 import java.util.function.Consumer;
 
 import org.eclipse.jdt.annotation.Nullable;
+import org.vfio4j.common.EventFd;
+import org.vfio4j.common.GuestInterrupt;
 
 /**
  * The device's INTx pin, wired so the guest's EOI needs no user-space work when the machine can.
@@ -21,13 +23,13 @@ final class IntxInterrupt {
     private static final System.Logger LOG = System.getLogger(IntxInterrupt.class.getName());
 
     private final PciHost host;
-    private final PciInterruptRouter router;
+    private final PciMachine machine;
     private final PciEventLoop loop;
     private final int pin;
     private final Duration mmapTimeout;
     private final Consumer<Boolean> suspendMmap;
-    private @Nullable Trigger trigger;
-    private @Nullable Trigger resample;
+    private @Nullable EventFd trigger;
+    private @Nullable EventFd resample;
     private @Nullable IntxConnection connection;
     private PciEventLoop.@Nullable Registration watch;
     private PciEventLoop.@Nullable Registration timer;
@@ -37,10 +39,10 @@ final class IntxInterrupt {
      * @param pin 1..4 (INTA..INTD)
      * @param suspendMmap suspends ({@code true}) or restores direct BAR mappings
      */
-    IntxInterrupt(PciHost host, PciInterruptRouter router, PciEventLoop loop, int pin, Duration mmapTimeout,
+    IntxInterrupt(PciHost host, PciMachine machine, PciEventLoop loop, int pin, Duration mmapTimeout,
             Consumer<Boolean> suspendMmap) {
         this.host = host;
-        this.router = router;
+        this.machine = machine;
         this.loop = loop;
         this.pin = pin;
         this.mmapTimeout = mmapTimeout;
@@ -62,20 +64,22 @@ final class IntxInterrupt {
 
     /** Enables INTx on the host and connects the pin to the guest. */
     void connect() {
-        if (connection != null) {
+        if (trigger != null) {
             return;
         }
-        Trigger t = host.newTrigger();
-        Trigger r = host.newTrigger();
+        EventFd t = EventFd.create();
         trigger = t;
-        resample = r;
-        IntxConnection c = router.connectIntx(pin, t, r);
-        connection = c;
+        GuestInterrupt.Line line = machine.intx().line(pin);
         try {
             host.setIrqTriggers(PciIrqIndex.INTX, 0, List.of(t));
-            switch (c) {
-                case IntxConnection.Resampled _ -> host.setIntxUnmaskTrigger(r);
-                case IntxConnection.Level _ -> watch = loop.watch(t, this::fired);
+            if (machine.irqs().supportsResample()) {
+                EventFd r = EventFd.create();
+                resample = r;
+                host.unmaskIntxOn(r);
+                connection = new IntxConnection.Resampled(machine.irqs().routeLevel(line, t, r));
+            } else {
+                connection = new IntxConnection.Level(machine.intx().userLevel(line));
+                watch = loop.watch(t, this::fired);
             }
         } catch (RuntimeException e) {
             LOG.log(System.Logger.Level.WARNING, "{0}: enabling INTx failed, the pin stays silent: {1}", host.name(),
@@ -138,7 +142,7 @@ final class IntxInterrupt {
     /** Disables INTx on the host and disconnects the pin (MSI/MSI-X took over, or shutdown). */
     void disconnect() {
         IntxConnection c = connection;
-        if (c == null) {
+        if (c == null && trigger == null) {
             return;
         }
         try {
@@ -151,12 +155,14 @@ final class IntxInterrupt {
         if (w != null) {
             w.close();
         }
-        c.close();
+        if (c != null) {
+            c.close();
+        }
         if (pending || c instanceof IntxConnection.Level) {
             suspendMmap.accept(false);
         }
-        Trigger t = trigger;
-        Trigger r = resample;
+        EventFd t = trigger;
+        EventFd r = resample;
         if (t != null) {
             t.close();
         }

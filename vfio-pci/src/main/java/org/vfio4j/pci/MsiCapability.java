@@ -1,6 +1,7 @@
 package org.vfio4j.pci;
 
 import org.eclipse.jdt.annotation.Nullable;
+import org.vfio4j.common.GuestInterrupt;
 
 /**
  * The MSI capability, fully emulated: the guest programs address, data, vector count and masks in
@@ -18,21 +19,19 @@ final class MsiCapability {
     private final int offset;
     private final ConfigSpace config;
     private final PciHost host;
-    private final PciInterruptRouter router;
-    private final PciEventLoop loop;
+    private final PciMachine machine;
     private final InterruptOwner owner;
     private final boolean is64;
     private final boolean perVectorMask;
     private final int maxVectors;
     private @Nullable InterruptVectors vectors;
 
-    MsiCapability(int offset, ConfigSpace config, PciHost host, PciInterruptRouter router, PciEventLoop loop,
+    MsiCapability(int offset, ConfigSpace config, PciHost host, PciMachine machine,
             InterruptOwner owner) {
         this.offset = offset;
         this.config = config;
         this.host = host;
-        this.router = router;
-        this.loop = loop;
+        this.machine = machine;
         this.owner = owner;
         int control = config.hostValue(offset + 2, 2);
         this.is64 = (control & 0x80) != 0;
@@ -108,7 +107,7 @@ final class MsiCapability {
             return;
         }
         if (vectors == null) {
-            v = new InterruptVectors(PciIrqIndex.MSI, count, host, router, loop, this::mirrorPending);
+            v = new InterruptVectors(PciIrqIndex.MSI, count, host, machine, this::mirrorPending);
             vectors = v;
             v.enableAll(count);
         }
@@ -120,7 +119,7 @@ final class MsiCapability {
         int data = (int) config.emulatedValue(dataOffset(), 2);
         long mask = perVectorMask ? config.emulatedValue(maskOffset(), 4) : 0;
         for (int i = 0; i < count; i++) {
-            live.set(i, new MsiMessage(address, data & ~(count - 1) | i), (mask >>> i & 1) != 0);
+            live.set(i, new GuestInterrupt.Msi(address, data & ~(count - 1) | i), (mask >>> i & 1) != 0);
         }
     }
 

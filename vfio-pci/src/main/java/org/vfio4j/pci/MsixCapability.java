@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 import org.eclipse.jdt.annotation.Nullable;
+import org.vfio4j.common.GuestInterrupt;
 
 /**
  * The MSI-X capability and its table and PBA, emulated: the guest's table lives in the model, the
@@ -24,8 +25,7 @@ final class MsixCapability {
     private final int offset;
     private final ConfigSpace config;
     private final PciHost host;
-    private final PciInterruptRouter router;
-    private final PciEventLoop loop;
+    private final PciMachine machine;
     private final InterruptOwner owner;
     private final int tableSize;
     private final int tableBar;
@@ -35,13 +35,12 @@ final class MsixCapability {
     private final byte[] table;
     private @Nullable InterruptVectors vectors;
 
-    MsixCapability(int offset, ConfigSpace config, PciHost host, PciInterruptRouter router, PciEventLoop loop,
+    MsixCapability(int offset, ConfigSpace config, PciHost host, PciMachine machine,
             InterruptOwner owner) {
         this.offset = offset;
         this.config = config;
         this.host = host;
-        this.router = router;
-        this.loop = loop;
+        this.machine = machine;
         this.owner = owner;
         int control = config.hostValue(offset + 2, 2);
         int table = config.hostValue(offset + 4, 4);
@@ -160,10 +159,10 @@ final class MsixCapability {
         return (table[16 * i + 12] & 1) != 0;
     }
 
-    private MsiMessage message(int i) {
+    private GuestInterrupt.Msi message(int i) {
         long lo = Integer.toUnsignedLong(intAt(16 * i));
         long hi = Integer.toUnsignedLong(intAt(16 * i + 4));
-        return new MsiMessage(hi << 32 | lo, intAt(16 * i + 8));
+        return new GuestInterrupt.Msi(hi << 32 | lo, intAt(16 * i + 8));
     }
 
     private int intAt(int at) {
@@ -189,7 +188,7 @@ final class MsixCapability {
             if (!owner.acquire(PciIrqIndex.MSIX)) {
                 return;
             }
-            v = new InterruptVectors(PciIrqIndex.MSIX, tableSize, host, router, loop, () -> {});
+            v = new InterruptVectors(PciIrqIndex.MSIX, tableSize, host, machine, () -> {});
             vectors = v;
             // The host needs at least one vector to switch the device to MSI-X.
             v.ensure(0);

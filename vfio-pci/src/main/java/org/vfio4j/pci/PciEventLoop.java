@@ -2,6 +2,8 @@ package org.vfio4j.pci;
 
 import java.time.Duration;
 
+import org.vfio4j.common.EventFd;
+
 /**
  * Machine seam: the machine's event loop, for the few things the model must handle in user space
  * (masked MSI/MSI-X vectors to mark pending, INTx without resampling, the mmap re-enable timer).
@@ -11,8 +13,8 @@ import java.time.Duration;
  */
 public interface PciEventLoop {
 
-    /** Calls {@code handler} whenever {@code trigger} is signalled (after consuming it), until closed. */
-    Registration watch(Trigger trigger, Runnable handler);
+    /** Calls {@code handler} whenever {@code eventFd} is signalled (after reading it to zero), until closed. */
+    Registration watch(EventFd eventFd, Runnable handler);
 
     /** Calls {@code task} once after {@code delay}, unless closed first. */
     Registration schedule(Duration delay, Runnable task);

@@ -4,6 +4,7 @@ import java.util.List;
 import java.util.Optional;
 
 import org.eclipse.jdt.annotation.Nullable;
+import org.vfio4j.common.EventFd;
 
 /**
  * What the guest-facing PCI model needs from the host device: config access, BAR/ROM regions,
@@ -46,14 +47,11 @@ public interface PciHost {
      */
     boolean irqResizable(PciIrqIndex index);
 
-    /** A fresh eventfd the host can be told to signal. */
-    Trigger newTrigger();
-
     /**
      * Sets (and so enables) the trigger of vectors {@code start .. start+triggers.size()-1}; a
      * {@code null} entry enables the vector without a trigger (VFIO fd -1).
      */
-    void setIrqTriggers(PciIrqIndex index, int start, List<@Nullable Trigger> triggers);
+    void setIrqTriggers(PciIrqIndex index, int start, List<@Nullable EventFd> triggers);
 
     /** Disables every vector of an index (VFIO_IRQ_SET_DATA_NONE with count 0). */
     void disableIrq(PciIrqIndex index);
@@ -65,7 +63,7 @@ public interface PciHost {
      * Makes the kernel unmask INTx whenever {@code resample} is signalled (the resample eventfd
      * of a KVM irqfd), so the guest's EOI needs no user-space round trip.
      */
-    void setIntxUnmaskTrigger(Trigger resample);
+    void unmaskIntxOn(EventFd resample);
 
     /** Resets the device (FLR or whatever reset method the kernel has); false when it has none. */
     boolean reset();

@@ -7,12 +7,17 @@ import java.util.ArrayList;
 import java.util.List;
 
 import org.eclipse.jdt.annotation.Nullable;
+import org.vfio4j.common.EventFd;
+import org.vfio4j.common.GuestInterrupt;
+import org.vfio4j.common.IrqRoute;
+import org.vfio4j.common.IrqRouter;
 
 /**
- * An in-memory machine implementing the three seams: a guest address space of direct and trapped
- * mappings, MSI routes that record deliveries, an INTx line, and a manual event loop and clock.
+ * An in-memory machine implementing every seam: a guest address space of direct and trapped
+ * mappings, routes that record deliveries when their (real) eventfds are signalled, an INTx line,
+ * and a manual event loop and clock.
  */
-final class FakeMachine implements PciBarMapper, PciInterruptRouter, PciEventLoop {
+final class FakeMachine implements PciBarMapper, IrqRouter, PciIntxWiring, PciEventLoop {
 
     /** One live guest mapping. */
     final class Map implements Mapping {
@@ -42,18 +47,25 @@ final class FakeMachine implements PciBarMapper, PciInterruptRouter, PciEventLoo
         }
     }
 
-    final class Route implements MsiRoute {
-        MsiMessage message;
-        final Trigger trigger;
+    final class Route implements IrqRoute {
+        GuestInterrupt target;
+        final EventFd trigger;
+        final @Nullable EventFd resample;
 
-        Route(MsiMessage message, Trigger trigger) {
-            this.message = message;
+        Route(GuestInterrupt target, EventFd trigger, @Nullable EventFd resample) {
+            this.target = target;
             this.trigger = trigger;
+            this.resample = resample;
         }
 
         @Override
-        public void update(MsiMessage m) {
-            message = m;
+        public GuestInterrupt target() {
+            return target;
+        }
+
+        @Override
+        public void retarget(GuestInterrupt t) {
+            target = t;
         }
 
         @Override
@@ -65,11 +77,11 @@ final class FakeMachine implements PciBarMapper, PciInterruptRouter, PciEventLoo
     }
 
     final class Watch implements Registration {
-        final Trigger trigger;
+        final EventFd eventFd;
         final Runnable handler;
 
-        Watch(Trigger trigger, Runnable handler) {
-            this.trigger = trigger;
+        Watch(EventFd eventFd, Runnable handler) {
+            this.eventFd = eventFd;
             this.handler = handler;
         }
 
@@ -98,16 +110,18 @@ final class FakeMachine implements PciBarMapper, PciInterruptRouter, PciEventLoo
     final List<Route> routes = new ArrayList<>();
     final List<Watch> watches = new ArrayList<>();
     final List<Timer> timers = new ArrayList<>();
-    final List<MsiMessage> delivered = new ArrayList<>();
+    final List<GuestInterrupt> delivered = new ArrayList<>();
     final boolean resample;
     boolean intxLevel;
     int intxConnections;
-    @Nullable Trigger intxTrigger;
-    @Nullable Trigger intxResample;
     long nowMillis;
 
     FakeMachine(boolean resample) {
         this.resample = resample;
+    }
+
+    PciMachine seams() {
+        return new PciMachine(this, this, this, this);
     }
 
     @Override
@@ -136,21 +150,37 @@ final class FakeMachine implements PciBarMapper, PciInterruptRouter, PciEventLoo
     }
 
     @Override
-    public MsiRoute routeMsi(MsiMessage message, Trigger trigger) {
-        Route r = new Route(message, trigger);
+    public IrqRoute routeEdge(GuestInterrupt target, EventFd trigger) {
+        Route r = new Route(target, trigger, null);
         routes.add(r);
         return r;
     }
 
     @Override
-    public IntxConnection connectIntx(int pin, Trigger trigger, Trigger resampleFd) {
-        intxConnections++;
-        intxTrigger = trigger;
-        intxResample = resampleFd;
-        if (resample) {
-            return new IntxConnection.Resampled(() -> intxTrigger = null);
+    public IrqRoute routeLevel(GuestInterrupt.Line target, EventFd trigger, EventFd resampleFd) {
+        if (!resample) {
+            throw new IllegalStateException("routeLevel on a machine that said it cannot resample");
         }
-        return new IntxConnection.Level(new IntxConnection.IntxLine() {
+        intxConnections++;
+        Route r = new Route(target, trigger, resampleFd);
+        routes.add(r);
+        return r;
+    }
+
+    @Override
+    public boolean supportsResample() {
+        return resample;
+    }
+
+    @Override
+    public GuestInterrupt.Line line(int pin) {
+        return new GuestInterrupt.Line(32 + pin);
+    }
+
+    @Override
+    public IntxLevel userLevel(GuestInterrupt.Line line) {
+        intxConnections++;
+        return new IntxLevel() {
             @Override
             public void set(boolean asserted) {
                 intxLevel = asserted;
@@ -159,14 +189,13 @@ final class FakeMachine implements PciBarMapper, PciInterruptRouter, PciEventLoo
             @Override
             public void close() {
                 intxLevel = false;
-                intxTrigger = null;
             }
-        });
+        };
     }
 
     @Override
-    public Registration watch(Trigger trigger, Runnable handler) {
-        Watch w = new Watch(trigger, handler);
+    public Registration watch(EventFd eventFd, Runnable handler) {
+        Watch w = new Watch(eventFd, handler);
         watches.add(w);
         return w;
     }
@@ -178,19 +207,34 @@ final class FakeMachine implements PciBarMapper, PciInterruptRouter, PciEventLoo
         return t;
     }
 
-    /** Runs the loop until nothing is signalled: routes deliver, watches run. */
+    /** Routes of message-signalled vectors. */
+    List<Route> msiRoutes() {
+        return routes.stream().filter(r -> r.target instanceof GuestInterrupt.Msi).toList();
+    }
+
+    /** The level route, if INTx is routed with resampling. */
+    @Nullable Route intxRoute() {
+        for (Route r : routes) {
+            if (r.resample != null) {
+                return r;
+            }
+        }
+        return null;
+    }
+
+    /** Runs the loop until nothing is signalled: edge routes deliver, watches run. */
     void dispatch() {
         boolean progress = true;
         while (progress) {
             progress = false;
             for (Route r : List.copyOf(routes)) {
-                if (r.trigger.consume()) {
-                    delivered.add(r.message);
+                if (r.resample == null && r.trigger.read() > 0) {
+                    delivered.add(r.target);
                     progress = true;
                 }
             }
             for (Watch w : List.copyOf(watches)) {
-                if (watches.contains(w) && w.trigger.consume()) {
+                if (watches.contains(w) && w.eventFd.read() > 0) {
                     w.handler.run();
                     progress = true;
                 }

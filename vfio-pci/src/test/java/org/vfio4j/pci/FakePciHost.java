@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.Optional;
 
 import org.eclipse.jdt.annotation.Nullable;
+import org.vfio4j.common.EventFd;
 
 /**
  * An in-memory host device: a raw config space where every write lands (so a leak past the model's
@@ -20,14 +21,15 @@ final class FakePciHost implements PciHost {
     final byte[] config;
     final Map<Integer, FakeRegion> regions = new HashMap<>();
     final Map<PciIrqIndex, Integer> irqCounts = new EnumMap<>(PciIrqIndex.class);
-    final Map<PciIrqIndex, Map<Integer, @Nullable Trigger>> triggers = new EnumMap<>(PciIrqIndex.class);
+    final Map<PciIrqIndex, Map<Integer, @Nullable EventFd>> triggers = new EnumMap<>(PciIrqIndex.class);
     final List<String> log = new ArrayList<>();
     final List<Integer> configWrites = new ArrayList<>();
-    final List<FakeTrigger> created = new ArrayList<>();
+    /** Every eventfd the model handed to the host. */
+    final List<EventFd> seen = new ArrayList<>();
     boolean resizable;
     int resets;
     int intxUnmasks;
-    @Nullable Trigger intxUnmaskTrigger;
+    @Nullable EventFd intxUnmaskTrigger;
 
     FakePciHost(byte[] config) {
         this.config = config;
@@ -81,14 +83,7 @@ final class FakePciHost implements PciHost {
     }
 
     @Override
-    public Trigger newTrigger() {
-        FakeTrigger t = new FakeTrigger();
-        created.add(t);
-        return t;
-    }
-
-    @Override
-    public void setIrqTriggers(PciIrqIndex index, int start, List<@Nullable Trigger> list) {
+    public void setIrqTriggers(PciIrqIndex index, int start, List<@Nullable EventFd> list) {
         for (PciIrqIndex other : triggers.keySet()) {
             if (other != index && !triggers.get(other).isEmpty()) {
                 throw new IllegalStateException("VFIO would refuse: " + other + " is enabled while enabling " + index);
@@ -97,19 +92,23 @@ final class FakePciHost implements PciHost {
         if (start + list.size() > irqCount(index)) {
             throw new IllegalStateException("VFIO would refuse: " + index + " has " + irqCount(index) + " vectors");
         }
-        Map<Integer, @Nullable Trigger> map = triggers.computeIfAbsent(index, k -> new HashMap<>());
+        Map<Integer, @Nullable EventFd> map = triggers.computeIfAbsent(index, k -> new HashMap<>());
         if (!map.isEmpty() && start + list.size() > map.size() && !irqResizable(index)) {
             throw new IllegalStateException("VFIO would refuse to grow " + index + " (NORESIZE)");
         }
         for (int i = 0; i < list.size(); i++) {
-            map.put(start + i, list.get(i));
+            EventFd e = list.get(i);
+            if (e != null) {
+                seen.add(e);
+            }
+            map.put(start + i, e);
         }
         log.add("set " + index + " " + start + "+" + list.size());
     }
 
     @Override
     public void disableIrq(PciIrqIndex index) {
-        Map<Integer, @Nullable Trigger> map = triggers.get(index);
+        Map<Integer, @Nullable EventFd> map = triggers.get(index);
         if (map != null) {
             map.clear();
         }
@@ -125,7 +124,8 @@ final class FakePciHost implements PciHost {
     }
 
     @Override
-    public void setIntxUnmaskTrigger(Trigger resample) {
+    public void unmaskIntxOn(EventFd resample) {
+        seen.add(resample);
         intxUnmaskTrigger = resample;
     }
 
@@ -137,8 +137,8 @@ final class FakePciHost implements PciHost {
 
     /** The device raises a vector: VFIO signals its trigger, if one is set. */
     boolean fire(PciIrqIndex index, int vector) {
-        Map<Integer, @Nullable Trigger> map = triggers.get(index);
-        Trigger t = map == null ? null : map.get(vector);
+        Map<Integer, @Nullable EventFd> map = triggers.get(index);
+        EventFd t = map == null ? null : map.get(vector);
         if (t == null) {
             return false;
         }
@@ -147,7 +147,7 @@ final class FakePciHost implements PciHost {
     }
 
     int enabledVectors(PciIrqIndex index) {
-        Map<Integer, @Nullable Trigger> map = triggers.get(index);
+        Map<Integer, @Nullable EventFd> map = triggers.get(index);
         return map == null ? 0 : map.size();
     }
 

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.time.Duration;
 
 import org.junit.jupiter.api.Test;
+import org.vfio4j.common.GuestInterrupt;
 
 class IntxTest {
 
@@ -16,8 +17,11 @@ class IntxTest {
     void resamplingMachineGetsTriggerAndVfioGetsTheResampleFd() {
         try (Rig r = new Rig(Devices.e1000e())) {
             assertEquals(1, r.host.enabledVectors(PciIrqIndex.INTX));
-            assertNotNull(r.machine.intxResample);
-            assertSame(r.machine.intxResample, r.host.intxUnmaskTrigger, "EOI unmasks in the kernel");
+            FakeMachine.Route route = r.machine.intxRoute();
+            assertNotNull(route);
+            assertEquals(new GuestInterrupt.Line(33), route.target(), "INTA through the machine's wiring");
+            assertSame(route.resample, r.host.intxUnmaskTrigger, "EOI unmasks in the kernel");
+            assertSame(route.trigger, r.host.triggers.get(PciIrqIndex.INTX).get(0));
             assertTrue(r.machine.watches.isEmpty(), "no user-space work per interrupt");
         }
     }

@@ -34,7 +34,10 @@ class LifecycleTest {
         assertTrue(r.machine.timers.isEmpty(), "timers cancelled");
         assertEquals(0, host.enabledVectors(PciIrqIndex.MSIX));
         assertEquals(0, host.enabledVectors(PciIrqIndex.INTX));
-        assertTrue(host.created.stream().allMatch(FakeTrigger::closed), "every eventfd closed");
+        assertTrue(!host.seen.isEmpty());
+        for (var e : host.seen) {
+            assertThrows(IllegalStateException.class, e::fd, "every eventfd closed");
+        }
         assertEquals(2, host.resets, "reset on start and on stop");
         var e = assertThrows(IllegalStateException.class, () -> r.device.configRead(0, 4));
         assertTrue(e.getMessage().contains("closed"), e.getMessage());
@@ -58,8 +61,7 @@ class LifecycleTest {
     void bridgesAreRefused() {
         FakePciHost host = Devices.nvme();
         host.config[StandardHeader.HEADER_TYPE] = 1;
-        var device = new AssignedPciDevice(host, PciOptions.of("0000:00:04.0"), new FakeMachine(true),
-                new FakeMachine(true), new FakeMachine(true));
+        var device = new AssignedPciDevice(host, PciOptions.of("0000:00:04.0"), new FakeMachine(true).seams());
         var e = assertThrows(IllegalStateException.class, device::start);
         assertTrue(e.getMessage().contains("bridge"), e.getMessage());
     }

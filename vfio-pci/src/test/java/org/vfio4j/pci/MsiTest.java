@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.List;
 
 import org.junit.jupiter.api.Test;
+import org.vfio4j.common.GuestInterrupt;
 
 class MsiTest {
 
@@ -29,11 +30,11 @@ class MsiTest {
             assertEquals(4, r.host.enabledVectors(PciIrqIndex.MSI));
             assertTrue(r.host.fire(PciIrqIndex.MSI, 2));
             r.machine.dispatch();
-            assertEquals(List.of(new MsiMessage(0x8_0804_0000L, 0x42)), r.machine.delivered);
+            assertEquals(List.of(new GuestInterrupt.Msi(0x8_0804_0000L, 0x42)), r.machine.delivered);
             r.write16(CAP + 2, 0);
             assertEquals(0, r.host.enabledVectors(PciIrqIndex.MSI));
             assertEquals(1, r.host.enabledVectors(PciIrqIndex.INTX), "INTx back when MSI is off");
-            assertTrue(r.machine.routes.isEmpty());
+            assertTrue(r.machine.msiRoutes().isEmpty());
         }
     }
 
@@ -51,7 +52,7 @@ class MsiTest {
             assertEquals(0b10, r.read32(CAP + 20), "pending bits are read-only");
             r.write32(CAP + 16, 0);
             r.machine.dispatch();
-            assertEquals(List.of(new MsiMessage(0xFEE0_0000L, 0x31)), r.machine.delivered);
+            assertEquals(List.of(new GuestInterrupt.Msi(0xFEE0_0000L, 0x31)), r.machine.delivered);
             assertEquals(0, r.read32(CAP + 20));
         }
     }
@@ -64,7 +65,7 @@ class MsiTest {
             program(r, 0xFEE0_1000L, 0x50);
             r.host.fire(PciIrqIndex.MSI, 0);
             r.machine.dispatch();
-            assertEquals(List.of(new MsiMessage(0xFEE0_1000L, 0x50)), r.machine.delivered);
+            assertEquals(List.of(new GuestInterrupt.Msi(0xFEE0_1000L, 0x50)), r.machine.delivered);
             assertEquals(1, r.host.log.stream().filter(l -> l.startsWith("set MSI")).count(), "no host re-enable");
         }
     }

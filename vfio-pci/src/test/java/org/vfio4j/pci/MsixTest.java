@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.List;
 
 import org.junit.jupiter.api.Test;
+import org.vfio4j.common.GuestInterrupt;
 
 class MsixTest {
 
@@ -37,7 +38,7 @@ class MsixTest {
             assertEquals(0x8040, r.read16(CAP + 2), "enable set, table size 65 read-only");
             assertEquals(0, r.host.enabledVectors(PciIrqIndex.INTX));
             assertEquals(1, r.host.enabledVectors(PciIrqIndex.MSIX));
-            assertTrue(r.machine.routes.isEmpty());
+            assertTrue(r.machine.msiRoutes().isEmpty());
             r.host.fire(PciIrqIndex.MSIX, 0);
             r.machine.dispatch();
             assertEquals(1, r.machine.read(BarSpace.MEMORY, PBA, 8), "vector 0 pending");
@@ -76,7 +77,7 @@ class MsixTest {
             assertEquals(6, host.enabledVectors(PciIrqIndex.MSIX));
             assertTrue(host.log.contains("disable MSIX"));
             r.machine.dispatch();
-            assertEquals(List.of(new MsiMessage(0xFEE0_0000L, 0x40)), r.machine.delivered,
+            assertEquals(List.of(new GuestInterrupt.Msi(0xFEE0_0000L, 0x40)), r.machine.delivered,
                     "vector 0 re-signalled once to cover the re-enable window");
             host.fire(PciIrqIndex.MSIX, 5);
             host.fire(PciIrqIndex.MSIX, 0);
@@ -99,7 +100,7 @@ class MsixTest {
             assertEquals(0b1000, r.machine.read(BarSpace.MEMORY, PBA, 4), "PBA is read-only");
             r.machine.write(BarSpace.MEMORY, TABLE + 16 * 3 + 12, 4, 0); // unmask 3
             r.machine.dispatch();
-            assertEquals(List.of(new MsiMessage(0xFEE0_0000L, 0x53)), r.machine.delivered);
+            assertEquals(List.of(new GuestInterrupt.Msi(0xFEE0_0000L, 0x53)), r.machine.delivered);
             assertEquals(0, r.machine.read(BarSpace.MEMORY, PBA, 4));
         }
     }
@@ -111,13 +112,13 @@ class MsixTest {
             entry(r, 1, 0xFEE0_0000L, 0x41, false);
             assertTrue(r.device.barDirect(0));
             r.write16(CAP + 2, 0xC000);
-            assertTrue(r.machine.routes.isEmpty());
+            assertTrue(r.machine.msiRoutes().isEmpty());
             r.host.fire(PciIrqIndex.MSIX, 1);
             r.machine.dispatch();
             assertEquals(0b10, r.machine.read(BarSpace.MEMORY, PBA, 1));
             r.write16(CAP + 2, 0x8000);
             r.machine.dispatch();
-            assertEquals(List.of(new MsiMessage(0xFEE0_0000L, 0x41)), r.machine.delivered);
+            assertEquals(List.of(new GuestInterrupt.Msi(0xFEE0_0000L, 0x41)), r.machine.delivered);
         }
     }
 
@@ -141,7 +142,7 @@ class MsixTest {
             r.write16(CAP + 2, 0);
             assertEquals(0, r.host.enabledVectors(PciIrqIndex.MSIX));
             assertEquals(1, r.host.enabledVectors(PciIrqIndex.INTX));
-            assertTrue(r.machine.routes.isEmpty());
+            assertTrue(r.machine.msiRoutes().isEmpty());
             assertTrue(r.machine.watches.isEmpty() || r.machine.resample);
         }
     }

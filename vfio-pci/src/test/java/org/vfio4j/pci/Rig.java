@@ -9,7 +9,7 @@ final class Rig implements AutoCloseable {
     Rig(FakePciHost host, String options, boolean resample) {
         this.host = host;
         this.machine = new FakeMachine(resample);
-        this.device = new AssignedPciDevice(host, PciOptions.parse(options), machine, machine, machine);
+        this.device = new AssignedPciDevice(host, PciOptions.parse(options), machine.seams());
         device.start();
     }
 
