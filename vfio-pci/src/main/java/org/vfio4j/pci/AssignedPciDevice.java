@@ -66,10 +66,7 @@ public final class AssignedPciDevice implements AutoCloseable {
         if (running != null) {
             return;
         }
-        if (!host.reset()) {
-            LOG.log(System.Logger.Level.INFO, "{0}: the kernel has no reset method for this device; starting as is",
-                    host.name());
-        }
+        resetDevice();
         int headerType = host.readConfig(StandardHeader.HEADER_TYPE, 1) & 0x7F;
         if (headerType != 0) {
             throw new IllegalStateException(host.name() + " has config header type " + headerType
@@ -126,7 +123,7 @@ public final class AssignedPciDevice implements AutoCloseable {
         MsixCapability table = msix;
         mappings[0] = new BarMappings(host, mapper, bars, options.noMmap(),
                 i -> table == null ? List.of() : table.trappedRanges(i),
-                i -> new BarTrap(i, host.region(i).orElseThrow(), table, intx[0]));
+                i -> new BarTrap(i, host.hostRegion(i).orElseThrow(), table, intx[0]));
         Running r = new Running(config, bars, mappings[0], rom, intx[0], msi, msix, caps);
         config.listen(StandardHeader.COMMAND, 2, (o, s) -> decode(r));
         config.listen(PciBar.BAR0, 24, (o, s) -> r.mappings().update(config));
@@ -201,7 +198,20 @@ public final class AssignedPciDevice implements AutoCloseable {
         r.mappings().close();
         r.rom().ifPresent(RomBar::unmap);
         running = null;
-        host.reset();
+        resetDevice();
+    }
+
+    /** Resets through the host; a device without a reset method, or a failed reset, is logged, not fatal. */
+    private void resetDevice() {
+        try {
+            if (!host.resetDevice()) {
+                LOG.log(System.Logger.Level.INFO, "{0}: the kernel has no reset method for this device; going on as is",
+                        host.name());
+            }
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "{0}: reset failed, going on without it: {1}", host.name(),
+                    e.getMessage());
+        }
     }
 
     /** Stops the device; the model refuses use afterwards. The host device is closed by its owner. */

@@ -1,5 +1,6 @@
 package org.vfio4j.pci;
 
+import org.vfio4j.common.SparseArea;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -98,15 +99,15 @@ final class BarMappings implements AutoCloseable {
     private List<PciBarMapper.Mapping> map(PciBar bar, long address, boolean direct) {
         List<PciBarMapper.Mapping> out = new ArrayList<>();
         List<ByteRange> directRanges = new ArrayList<>();
-        PciHostRegion region = host.region(bar.index()).orElseThrow();
+        PciHostRegion region = host.hostRegion(bar.index()).orElseThrow();
         if (direct && region.mappable()) {
             List<ByteRange> holes = new ArrayList<>();
             for (ByteRange r : trappedRanges.apply(bar.index())) {
                 holes.add(r.pageAligned(host.pageSize()));
             }
-            for (PciHostRegion.Area area : region.mmapAreas()) {
+            for (SparseArea area : region.mmapAreas()) {
                 @Nullable MemorySegment segment = null;
-                for (ByteRange piece : ByteRange.subtract(List.of(new ByteRange(area.offset(), area.end())), holes)) {
+                for (ByteRange piece : ByteRange.subtract(List.of(new ByteRange(area.offset(), area.offset() + area.size())), holes)) {
                     if (segment == null) {
                         segment = region.map(area);
                     }

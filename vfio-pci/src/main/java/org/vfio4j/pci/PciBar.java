@@ -88,7 +88,7 @@ record PciBar(int index, BarSpace space, boolean is64, boolean prefetchable, lon
         List<PciBar> bars = new ArrayList<>();
         for (int i = 0; i < 6; i++) {
             int raw = host.readConfig(BAR0 + 4 * i, 4);
-            Optional<PciHostRegion> region = host.region(i);
+            Optional<PciHostRegion> region = host.hostRegion(i);
             long size = region.map(PciHostRegion::size).orElse(0L);
             if (size == 0) {
                 continue;

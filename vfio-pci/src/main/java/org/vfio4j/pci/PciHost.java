@@ -33,7 +33,7 @@ public interface PciHost {
      * A BAR (index 0-5) or the expansion ROM (index 6), if the device implements it.
      * The upper half of a 64-bit BAR has no region.
      */
-    Optional<PciHostRegion> region(int index);
+    Optional<PciHostRegion> hostRegion(int index);
 
     /** The host's page size; direct guest mappings must be aligned to it. */
     long pageSize();
@@ -66,5 +66,5 @@ public interface PciHost {
     void unmaskIntxOn(EventFd resample);
 
     /** Resets the device (FLR or whatever reset method the kernel has); false when it has none. */
-    boolean reset();
+    boolean resetDevice();
 }

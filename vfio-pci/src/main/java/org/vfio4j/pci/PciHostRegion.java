@@ -3,6 +3,8 @@ package org.vfio4j.pci;
 import java.lang.foreign.MemorySegment;
 import java.util.List;
 
+import org.vfio4j.common.SparseArea;
+
 /**
  * The host side of one BAR or ROM region, as the guest model needs it.
  *
@@ -22,7 +24,7 @@ public interface PciHostRegion {
      * The parts of the region that may be mmapped (VFIO sparse-mmap areas, or the whole region),
      * page-aligned, sorted by offset. Empty when the region cannot be mapped.
      */
-    List<Area> mmapAreas();
+    List<SparseArea> mmapAreas();
 
     /** Reads {@code size} (1, 2, 4 or 8) bytes at {@code offset}, little-endian. */
     long read(long offset, int size);
@@ -34,20 +36,6 @@ public interface PciHostRegion {
      * Maps one of {@link #mmapAreas()}; the segment stays valid until the host device is closed.
      * Calling twice for the same area returns the same mapping.
      */
-    MemorySegment map(Area area);
+    MemorySegment map(SparseArea area);
 
-    /** One mmap-able window of a region: offset and size in bytes. */
-    record Area(long offset, long size) {
-        /** Validates the window. */
-        public Area {
-            if (offset < 0 || size <= 0) {
-                throw new IllegalArgumentException("mmap area offset " + offset + " size " + size + " is not a valid window");
-            }
-        }
-
-        /** One past the last byte. */
-        public long end() {
-            return offset + size;
-        }
-    }
 }

@@ -37,7 +37,7 @@ final class RomBar {
         if (!wanted) {
             return Optional.empty();
         }
-        long size = host.region(REGION).map(PciHostRegion::size).orElse(0L);
+        long size = host.hostRegion(REGION).map(PciHostRegion::size).orElse(0L);
         if (size == 0) {
             return Optional.empty();
         }
@@ -47,7 +47,7 @@ final class RomBar {
             return Optional.empty();
         }
         try {
-            long signature = host.region(REGION).orElseThrow().read(0, 2);
+            long signature = host.hostRegion(REGION).orElseThrow().read(0, 2);
             if (signature != 0xAA55) {
                 LOG.log(System.Logger.Level.WARNING, "{0}: ROM has no 0x55AA signature (read 0x{1}); hiding it",
                         host.name(), Long.toHexString(signature));
@@ -126,7 +126,7 @@ final class RomBar {
     }
 
     private byte[] load() {
-        PciHostRegion region = host.region(REGION).orElseThrow();
+        PciHostRegion region = host.hostRegion(REGION).orElseThrow();
         byte[] rom = new byte[(int) Math.min(size, Integer.MAX_VALUE - 8)];
         java.util.Arrays.fill(rom, (byte) 0xFF);
         try {

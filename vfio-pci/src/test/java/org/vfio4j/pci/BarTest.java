@@ -1,5 +1,6 @@
 package org.vfio4j.pci;
 
+import org.vfio4j.common.SparseArea;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -111,7 +112,7 @@ class BarTest {
     @Test
     void unalignedBarAddressFallsBackToTraps() {
         FakePciHost host = Devices.msiMaskable();
-        host.regions.put(0, new FakePciHost.FakeRegion(0x100, java.util.List.of(new PciHostRegion.Area(0, 0x100))));
+        host.regions.put(0, new FakePciHost.FakeRegion(0x100, java.util.List.of(new SparseArea(0, 0x100))));
         try (Rig r = new Rig(host)) {
             r.write32(0x10, 0xC000_0100);
             r.command(StandardHeader.CMD_MEMORY);

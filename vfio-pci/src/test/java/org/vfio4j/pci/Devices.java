@@ -1,5 +1,6 @@
 package org.vfio4j.pci;
 
+import org.vfio4j.common.SparseArea;
 import java.util.List;
 
 /**
@@ -56,7 +57,7 @@ final class Devices {
                 .ext(0x100, 0x0001, 0x148).u32(0x104, 0x11111111)
                 .ext(0x148, 0x0003, 0x000).u32(0x14C, 0xcafef00d).u32(0x150, 0x01020304);
         FakePciHost h = new FakePciHost(i.b);
-        h.regions.put(0, new FakePciHost.FakeRegion(0x4000, List.of(new PciHostRegion.Area(0, 0x4000))));
+        h.regions.put(0, new FakePciHost.FakeRegion(0x4000, List.of(new SparseArea(0, 0x4000))));
         h.irqCounts.put(PciIrqIndex.INTX, 1);
         h.irqCounts.put(PciIrqIndex.MSIX, 65);
         return h;
@@ -83,10 +84,10 @@ final class Devices {
                 .ext(0x100, 0x0001, 0x140)
                 .ext(0x140, 0x0003, 0x000).u32(0x144, 0x12345678);
         FakePciHost h = new FakePciHost(i.b);
-        h.regions.put(0, new FakePciHost.FakeRegion(0x20000, List.of(new PciHostRegion.Area(0, 0x20000))));
-        h.regions.put(1, new FakePciHost.FakeRegion(0x20000, List.of(new PciHostRegion.Area(0, 0x20000))));
+        h.regions.put(0, new FakePciHost.FakeRegion(0x20000, List.of(new SparseArea(0, 0x20000))));
+        h.regions.put(1, new FakePciHost.FakeRegion(0x20000, List.of(new SparseArea(0, 0x20000))));
         h.regions.put(2, new FakePciHost.FakeRegion(0x20, List.of()));
-        h.regions.put(3, new FakePciHost.FakeRegion(0x4000, List.of(new PciHostRegion.Area(0, 0x4000))));
+        h.regions.put(3, new FakePciHost.FakeRegion(0x4000, List.of(new SparseArea(0, 0x4000))));
         FakePciHost.FakeRegion rom = new FakePciHost.FakeRegion(0x40000, List.of());
         rom.write(0, 2, 0xAA55);
         rom.write(2, 1, 0x80);
@@ -110,7 +111,7 @@ final class Devices {
                 .cap(0x50, MsiCapability.ID, 0x80).u16(0x52, 0x0184)
                 .cap(0x80, CapabilityList.EXP, 0x00).u16(0x82, 0x0002);
         FakePciHost h = new FakePciHost(i.b);
-        h.regions.put(0, new FakePciHost.FakeRegion(0x1000, List.of(new PciHostRegion.Area(0, 0x1000))));
+        h.regions.put(0, new FakePciHost.FakeRegion(0x1000, List.of(new SparseArea(0, 0x1000))));
         h.irqCounts.put(PciIrqIndex.INTX, 1);
         h.irqCounts.put(PciIrqIndex.MSI, 4);
         return h;

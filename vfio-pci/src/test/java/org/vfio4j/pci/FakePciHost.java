@@ -11,6 +11,7 @@ import java.util.Optional;
 
 import org.eclipse.jdt.annotation.Nullable;
 import org.vfio4j.common.EventFd;
+import org.vfio4j.common.SparseArea;
 
 /**
  * An in-memory host device: a raw config space where every write lands (so a leak past the model's
@@ -63,7 +64,7 @@ final class FakePciHost implements PciHost {
     }
 
     @Override
-    public Optional<PciHostRegion> region(int index) {
+    public Optional<PciHostRegion> hostRegion(int index) {
         return Optional.ofNullable(regions.get(index));
     }
 
@@ -130,7 +131,7 @@ final class FakePciHost implements PciHost {
     }
 
     @Override
-    public boolean reset() {
+    public boolean resetDevice() {
         resets++;
         return true;
     }
@@ -154,11 +155,11 @@ final class FakePciHost implements PciHost {
     /** A BAR or ROM backed by heap memory. */
     static final class FakeRegion implements PciHostRegion {
         final MemorySegment memory;
-        final List<Area> areas;
+        final List<SparseArea> areas;
         int reads;
         int writes;
 
-        FakeRegion(long size, List<Area> areas) {
+        FakeRegion(long size, List<SparseArea> areas) {
             this.memory = MemorySegment.ofArray(new byte[(int) size]);
             this.areas = areas;
         }
@@ -174,7 +175,7 @@ final class FakePciHost implements PciHost {
         }
 
         @Override
-        public List<Area> mmapAreas() {
+        public List<SparseArea> mmapAreas() {
             return areas;
         }
 
@@ -197,7 +198,7 @@ final class FakePciHost implements PciHost {
         }
 
         @Override
-        public MemorySegment map(Area area) {
+        public MemorySegment map(SparseArea area) {
             return memory.asSlice(area.offset(), area.size());
         }
     }
