@@ -1,7 +1,6 @@
 package org.vfio4j.pci;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -13,9 +12,10 @@ import org.vfio4j.common.IrqRoute;
 import org.vfio4j.common.IrqRouter;
 
 /**
- * An in-memory machine implementing every seam: a guest address space of direct and trapped
- * mappings, routes that record deliveries when their (real) eventfds are signalled, an INTx line,
- * and a manual event loop and clock.
+ * A test machine implementing every seam: a guest address space of direct and trapped mappings,
+ * routes that record deliveries when their (real) eventfds are signalled, an INTx line, and a manual
+ * event loop and clock. Unit tests drive it over the in-memory device; lab tests use it as the
+ * "guest" over a real device (direct mappings are then real mmapped BARs).
  */
 final class FakeMachine implements PciBarMapper, IrqRouter, PciIntxWiring, PciEventLoop {
 
@@ -270,11 +270,7 @@ final class FakeMachine implements PciBarMapper, IrqRouter, PciIntxWiring, PciEv
         long off = address - m.address;
         MemorySegment d = m.direct;
         if (d != null) {
-            long v = 0;
-            for (int i = 0; i < width; i++) {
-                v |= (long) (d.get(ValueLayout.JAVA_BYTE, off + i) & 0xFF) << (8 * i);
-            }
-            return v;
+            return Mmio.read(d, off, width);
         }
         TrapHandler t = m.trap;
         return t == null ? 0 : t.read(off, width);
@@ -288,9 +284,7 @@ final class FakeMachine implements PciBarMapper, IrqRouter, PciIntxWiring, PciEv
         long off = address - m.address;
         MemorySegment d = m.direct;
         if (d != null) {
-            for (int i = 0; i < width; i++) {
-                d.set(ValueLayout.JAVA_BYTE, off + i, (byte) (value >>> (8 * i)));
-            }
+            Mmio.write(d, off, width, value);
             return;
         }
         TrapHandler t = m.trap;

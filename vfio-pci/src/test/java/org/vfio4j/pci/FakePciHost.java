@@ -160,7 +160,7 @@ final class FakePciHost implements PciHost {
         int writes;
 
         FakeRegion(long size, List<SparseArea> areas) {
-            this.memory = MemorySegment.ofArray(new byte[(int) size]);
+            this.memory = java.lang.foreign.Arena.ofAuto().allocate(size, 4096);
             this.areas = areas;
         }
 
