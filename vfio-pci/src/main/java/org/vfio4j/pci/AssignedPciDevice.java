@@ -47,9 +47,9 @@ public final class AssignedPciDevice implements AutoCloseable {
     public AssignedPciDevice(PciHost host, PciOptions options, PciMachine machine) {
         this.host = host;
         this.options = options;
-        this.mapper = machine.bars();
+        this.mapper = new LockedMapper(machine.bars());
         this.loop = new LockedLoop(machine.loop());
-        this.machine = new PciMachine(machine.bars(), machine.irqs(), machine.intx(), loop);
+        this.machine = new PciMachine(mapper, machine.irqs(), machine.intx(), loop);
     }
 
     /** The options the device was created with. */
@@ -237,6 +237,44 @@ public final class AssignedPciDevice implements AutoCloseable {
             throw new IllegalStateException("vfio-pci device " + host.name() + " is not started; call start() first");
         }
         return r;
+    }
+
+    /**
+     * Serialises trapped BAR/ROM accesses (called on the machine's vCPU threads) with config accesses
+     * and loop callbacks; a trap arriving after stop reads as all ones and writes nothing.
+     */
+    private final class LockedMapper implements PciBarMapper {
+        private final PciBarMapper mapper;
+
+        LockedMapper(PciBarMapper mapper) {
+            this.mapper = mapper;
+        }
+
+        @Override
+        public Mapping mapDirect(long guestAddress, java.lang.foreign.MemorySegment memory) {
+            return mapper.mapDirect(guestAddress, memory);
+        }
+
+        @Override
+        public Mapping mapTrapped(BarSpace space, long guestAddress, long size, TrapHandler handler) {
+            return mapper.mapTrapped(space, guestAddress, size, new TrapHandler() {
+                @Override
+                public long read(long offset, int width) {
+                    synchronized (AssignedPciDevice.this) {
+                        return running == null ? (width == 8 ? -1L : (1L << (8 * width)) - 1) : handler.read(offset, width);
+                    }
+                }
+
+                @Override
+                public void write(long offset, int width, long value) {
+                    synchronized (AssignedPciDevice.this) {
+                        if (running != null) {
+                            handler.write(offset, width, value);
+                        }
+                    }
+                }
+            });
+        }
     }
 
     /** Serialises loop callbacks with guest accesses, and drops those arriving after stop. */

@@ -10,7 +10,9 @@ import java.lang.foreign.MemorySegment;
  * entry). The model calls this whenever a BAR moves, memory/IO decoding is switched, or direct
  * mapping is suspended (INTx fallback) and closes the returned {@link Mapping} to unmap.
  * All mappings are page aligned in guest and host for {@link #mapDirect}; trapped mappings may have
- * any size.
+ * any size. The model calls these methods while holding its device lock, and its trap handlers take
+ * that lock: a machine must not hold a lock of its own while dispatching a trapped access that it
+ * also takes inside these methods.
  */
 public interface PciBarMapper {
 
