@@ -33,6 +33,8 @@ import org.eclipse.jdt.annotation.Nullable;
 public final class Lab {
     /** Environment variable the lab host's init sets for the command; its value is the lab's architecture. */
     public static final String ENV = "VFIO4J_LAB";
+    /** Run directories are {@code java.io.tmpdir/vfio4j-lab-<pid>-*}, so leftovers can be traced to a JVM. */
+    static final String TEMP_PREFIX = "vfio4j-lab-";
     private static final Pattern MEMORY = Pattern.compile("[1-9][0-9]*[MG]?");
     private static final long NVME_IMAGE_BYTES = 64L << 20;
 
@@ -120,7 +122,7 @@ public final class Lab {
         }
         Path runDir;
         try {
-            runDir = Files.createTempDirectory("vfio4j-lab-");
+            runDir = Files.createTempDirectory(TEMP_PREFIX + ProcessHandle.current().pid() + "-");
         } catch (IOException e) {
             throw new LabException("cannot create the lab's run directory in " + System.getProperty("java.io.tmpdir")
                     + ": " + e.getMessage(), e);
@@ -128,7 +130,7 @@ public final class Lab {
         try {
             writeRunFiles(runDir, command);
             LabResult r = new LabProcess(QemuCommand.build(kernel, runDir, memory, extraDevices), runDir, timeout, echo)
-                    .run(String.join(" ", command));
+                    .run(shortName(command));
             harvest.accept(runDir);
             return r;
         } catch (IOException e) {
@@ -157,6 +159,12 @@ public final class Lab {
         try (RandomAccessFile img = new RandomAccessFile(runDir.resolve("nvme.img").toFile(), "rw")) {
             img.setLength(NVME_IMAGE_BYTES);
         }
+    }
+
+    /** The command as messages name it: its words, cut short when long (class paths are). */
+    static String shortName(List<String> command) {
+        String s = String.join(" ", command);
+        return s.length() <= 160 ? s : s.substring(0, 100) + " ... " + s.substring(s.length() - 55);
     }
 
     /** Single-quotes {@code s} for POSIX sh. */
