@@ -37,29 +37,29 @@ final class DmaMapper {
 
     synchronized DmaMapping map(Arena owner, MemorySegment seg, long iova, Set<DmaPermission> perms, IommuInfo info) {
         Check.open(closed, "VFIO container");
-        String op = "DMA map of " + seg.byteSize() + " bytes at IOVA " + Check.hex(iova);
         int flags = DmaPermission.mapFlags(perms, false);
         if (!seg.isNative() || !seg.scope().isAlive()) {
-            throw new IllegalArgumentException(op + ": the segment must be native memory that is still alive");
+            throw new IllegalArgumentException(op(seg, iova) + ": the segment must be native memory that is still alive");
         }
         if (!seg.scope().equals(owner.scope())) {
-            throw new IllegalArgumentException(op + ": the segment does not belong to the given arena; pass the "
-                    + "arena that allocated it, so closing that arena unmaps the DMA before the memory is freed");
+            throw new IllegalArgumentException(op(seg, iova) + ": the segment does not belong to the given arena; pass "
+                    + "the arena that allocated it, so closing that arena unmaps the DMA before the memory is freed");
         }
         long page = info.minPageSize();
         long size = seg.byteSize();
         if (size == 0 || (seg.address() | size | iova) % page != 0) {
-            throw VfioException.refused(op, "address " + Check.hex(seg.address()) + ", size and IOVA must be non-zero "
-                    + "multiples of the IOMMU page size " + page + " (allocate with arena.allocate(size, " + page + "))");
+            throw VfioException.refused(op(seg, iova), "address " + Check.hex(seg.address()) + ", size and IOVA must "
+                    + "be non-zero multiples of the IOMMU page size " + page + " (allocate with arena.allocate(size, "
+                    + page + "))");
         }
-        if (!info.iovaRanges().isEmpty() && info.iovaRanges().stream().noneMatch(r -> r.contains(iova, size))) {
-            throw VfioException.refused(op, "[" + Check.hex(iova) + ", " + Check.hex(iova + size)
+        if (!inValidRange(info.iovaRanges(), iova, size)) {
+            throw VfioException.refused(op(seg, iova), "[" + Check.hex(iova) + ", " + Check.hex(iova + size)
                     + ") is outside the container's valid IOVA ranges " + info.iovaRanges()
                     + "; choose an IOVA inside one of them, or use VfioContainer.allocate() to have one picked");
         }
         DmaMapping clash = overlapping(iova, size);
         if (clash != null) {
-            throw VfioException.refused(op, "it overlaps the existing " + clash
+            throw VfioException.refused(op(seg, iova), "it overlaps the existing " + clash
                     + "; close that mapping first or choose a free IOVA");
         }
         DmaMap.ARGSZ.set(mapArg, (int) DmaMap.LAYOUT.byteSize());
@@ -77,6 +77,24 @@ final class DmaMapper {
         // last-registered first, so the DMA is unmapped before that memory is freed.
         MemorySegment.NULL.reinterpret(owner, s -> arenaClosing(m));
         return m;
+    }
+
+    /** Built only when something fails: the happy path allocates no strings. */
+    private static String op(MemorySegment seg, long iova) {
+        return "DMA map of " + seg.byteSize() + " bytes at IOVA " + Check.hex(iova);
+    }
+
+    /** True when the kernel reported no ranges (it then decides alone) or one range holds the whole mapping. */
+    private static boolean inValidRange(List<IovaRange> ranges, long iova, long size) {
+        if (ranges.isEmpty()) {
+            return true;
+        }
+        for (int i = 0; i < ranges.size(); i++) {
+            if (ranges.get(i).contains(iova, size)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private @org.eclipse.jdt.annotation.Nullable DmaMapping overlapping(long iova, long size) {

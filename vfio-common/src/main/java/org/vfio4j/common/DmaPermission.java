@@ -43,6 +43,9 @@ public enum DmaPermission {
      * @param noExecSupported whether the container can express NO_EXEC (false on every upstream kernel)
      */
     static int mapFlags(Set<DmaPermission> perms, boolean noExecSupported) {
+        if (perms == READ_WRITE) {
+            return VfioAbi.VFIO_DMA_MAP_FLAG_READ | VfioAbi.VFIO_DMA_MAP_FLAG_WRITE; // the common case, no checks needed
+        }
         String op = "DMA map with permissions " + perms;
         if (!perms.contains(READ) && !perms.contains(WRITE)) {
             throw VfioException.refused(op, "a mapping needs READ, WRITE or both; the IOMMU has no 'no access' mapping");

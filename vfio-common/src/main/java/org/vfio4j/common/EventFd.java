@@ -90,6 +90,11 @@ public final class EventFd implements AutoCloseable {
         return await(timeout) ? read() : 0;
     }
 
+    /** True once closed. */
+    public boolean isClosed() {
+        return closed;
+    }
+
     @Override
     public void close() {
         if (!closed) {

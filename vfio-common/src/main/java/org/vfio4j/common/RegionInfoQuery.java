@@ -4,6 +4,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.List;
 
+import org.vfio4j.common.sys.Errno;
 import org.vfio4j.common.sys.Native;
 import org.vfio4j.common.sys.VfioAbi;
 
@@ -20,6 +21,11 @@ final class RegionInfoQuery {
                 VfioAbi.RegionInfo.ARGSZ.set(s, (int) size);
                 VfioAbi.RegionInfo.INDEX.set(s, index);
                 int r = Native.ioctl(fd, VfioAbi.VFIO_DEVICE_GET_REGION_INFO, s);
+                if (r == -Errno.EINVAL) {
+                    // An index below num_regions the device does not implement (vfio-pci: the VGA region of a
+                    // non-VGA device): the kernel's way of saying "no such region". Size 0, no access.
+                    return new RegionInfo(index, 0, 0, 0, List.of());
+                }
                 if (r < 0) {
                     throw new VfioException("VFIO_DEVICE_GET_REGION_INFO " + index + " of " + device, -r, "");
                 }

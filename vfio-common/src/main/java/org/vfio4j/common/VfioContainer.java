@@ -279,8 +279,7 @@ public final class VfioContainer implements AutoCloseable {
      * @see DmaPermission for how READ/WRITE/EXEC/NO_EXEC map onto the kernel
      */
     public DmaMapping map(Arena owner, MemorySegment segment, long iova, Set<DmaPermission> permissions) {
-        IommuInfo info = dmaInfo("DMA map at IOVA " + Check.hex(iova));
-        return dma.map(owner, segment, iova, permissions, info);
+        return dma.map(owner, segment, iova, permissions, dmaInfo("DMA map"));
     }
 
     /** Allocates {@code size} bytes (rounded up to the IOMMU page size) of zeroed memory mapped at a free IOVA. */

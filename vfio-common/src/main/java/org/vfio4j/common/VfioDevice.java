@@ -140,18 +140,23 @@ public abstract class VfioDevice implements AutoCloseable {
         }
     }
 
-    /** VFIO_DEVICE_GET_REGION_INFO, including the capability chain. */
+    /** VFIO_DEVICE_GET_REGION_INFO, including the capability chain; an index the device lacks reads as size 0. */
     public final RegionInfo regionInfo(int index) {
         return RegionInfoQuery.query(fd(), name, index);
     }
 
-    /** VFIO_DEVICE_GET_IRQ_INFO. */
+    /** VFIO_DEVICE_GET_IRQ_INFO; an index the device lacks reads as 0 vectors. */
     public final IrqInfo irqInfo(int index) {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment s = a.allocate(VfioAbi.IrqInfo.LAYOUT);
             VfioAbi.IrqInfo.ARGSZ.set(s, (int) VfioAbi.IrqInfo.LAYOUT.byteSize());
             VfioAbi.IrqInfo.INDEX.set(s, index);
             int r = Native.ioctl(fd(), VfioAbi.VFIO_DEVICE_GET_IRQ_INFO, s);
+            if (r == -Errno.EINVAL) {
+                // An index below num_irqs the device lacks (vfio-pci: ERR on a device without PCIe AER):
+                // no vectors, no flags.
+                return new IrqInfo(index, 0, 0);
+            }
             if (r < 0) {
                 throw new VfioException("VFIO_DEVICE_GET_IRQ_INFO " + index + " of " + name, -r, "");
             }

@@ -73,6 +73,7 @@ public abstract class VfioRegion implements AutoCloseable {
 
     /** Reads {@code width} (1, 2, 4 or 8) bytes at {@code offset}, zero-extended. */
     public long read(long offset, int width) {
+        checkWidth(width);
         long pos = check(offset, width, false);
         MemorySegment buf = SCRATCH.get();
         long r = Native.pread(device.fd(), buf, width, pos);
@@ -90,6 +91,7 @@ public abstract class VfioRegion implements AutoCloseable {
 
     /** Writes the low {@code width} (1, 2, 4 or 8) bytes of {@code value} at {@code offset}. */
     public void write(long offset, int width, long value) {
+        checkWidth(width);
         long pos = check(offset, width, true);
         MemorySegment buf = SCRATCH.get();
         switch (width) {
@@ -102,6 +104,12 @@ public abstract class VfioRegion implements AutoCloseable {
         long r = Native.pwrite(device.fd(), buf, width, pos);
         if (r != width) {
             throw accessFailure("write", offset, width, r);
+        }
+    }
+
+    private static void checkWidth(int width) {
+        if (width != 1 && width != 2 && width != 4 && width != 8) {
+            throw new IllegalArgumentException("access width must be 1, 2, 4 or 8 bytes, not " + width);
         }
     }
 
