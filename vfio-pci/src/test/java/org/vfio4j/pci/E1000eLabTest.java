@@ -76,15 +76,12 @@ class E1000eLabTest {
     }
 
     @Test
-    void romIsReadableOrHidden(LabHost host) {
+    void romIsReadableAndHiddenWithRombar0(LabHost host) {
         try (LabRig r = new LabRig(host, LabDevice.E1000E, "", true)) {
             long hostRom = r.device.hostRegion(RomBar.REGION).map(PciHostRegion::size).orElse(0L);
+            assertTrue(hostRom > 0, "the lab's QEMU gives e1000e its efi-e1000e.rom, so VFIO has a ROM region");
             r.write(RomBar.REGISTER, 4, -1);
             int mask = r.read(RomBar.REGISTER, 4);
-            if (mask == 0) {
-                System.out.println("e1000e ROM hidden (VFIO ROM region size " + hostRom + "): " + r.model.capabilities());
-                return;
-            }
             assertEquals((~(hostRom - 1) & 0xFFFF_F800L) | 1, Integer.toUnsignedLong(mask));
             r.write(RomBar.REGISTER, 4, 0xFD00_0001);
             r.command(StandardHeader.CMD_MEMORY);
