@@ -17,7 +17,7 @@ class RandomConfigWriteTest {
 
     private static final int WRITES = 100_000;
 
-    private static void run(Supplier<FakePciHost> devices, long seed) {
+    static void run(Supplier<FakePciHost> devices, long seed) {
         FakePciHost host = devices.get();
         byte[] before = host.config.clone();
         try (Rig r = new Rig(host, "vfio-pci,host=0000:00:04.0", seed % 2 == 0)) {
