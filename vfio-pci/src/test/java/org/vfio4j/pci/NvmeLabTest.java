@@ -82,6 +82,25 @@ class NvmeLabTest {
         identifyWithInterrupt(host, ",x-no-mmap");
     }
 
+    /**
+     * Vector 3 is unmasked while vector 0 is live, so the host's MSI-X index must grow (added
+     * dynamically, or re-enabled on a NORESIZE kernel): both vectors must deliver afterwards.
+     */
+    @Test
+    void vectorsAddedWhileOthersAreLiveAllDeliver(LabHost host) {
+        try (LabRig r = new LabRig(host, LabDevice.NVME, "", true); NvmeAdmin nvme = new NvmeAdmin(r)) {
+            EventFd vector0 = nvme.enableMsix();
+            nvme.enableController();
+            nvme.identify(vector0, 0x11);
+            EventFd vector3 = nvme.unmask(3);
+            nvme.createIoQueues(vector0, 3);
+            nvme.flush(vector3, 0x41);
+            nvme.flush(vector3, 0x42);
+            nvme.identify(vector0, 0x12);
+            System.out.println("MSI-X resizable on this kernel: " + r.device.irqResizable(PciIrqIndex.MSIX));
+        }
+    }
+
     @Test
     void closeLetsTheGroupBeReopenedAtOnce(LabHost host) {
         for (int i = 0; i < 3; i++) {
