@@ -20,6 +20,11 @@ final class LabRig implements AutoCloseable {
     final AssignedPciDevice model;
 
     LabRig(LabHost host, LabDevice d, String extraOptions, boolean resample) {
+        this(host, d, extraOptions, resample, false);
+    }
+
+    /** @param noResize drive the device through {@link NoResizeHost} (the NORESIZE re-enable path) */
+    LabRig(LabHost host, LabDevice d, String extraOptions, boolean resample, boolean noResize) {
         String number = host.bindToVfio(d);
         container = VfioContainer.open();
         VfioGroup g = null;
@@ -28,7 +33,9 @@ final class LabRig implements AutoCloseable {
             g = container.attach(Integer.parseInt(number));
             dev = VfioPciDevice.open(g, d.bdf());
             machine = new FakeMachine(resample);
-            model = dev.plug(PciOptions.parse("vfio-pci,host=" + d.bdf() + extraOptions), machine.seams());
+            PciOptions options = PciOptions.parse("vfio-pci,host=" + d.bdf() + extraOptions);
+            model = noResize ? new AssignedPciDevice(new NoResizeHost(dev), options, machine.seams())
+                    : dev.plug(options, machine.seams());
             model.start();
         } catch (RuntimeException e) {
             if (dev != null) {
@@ -97,7 +104,8 @@ final class LabRig implements AutoCloseable {
 
     @Override
     public void close() {
-        device.close(); // stops and closes the model first
+        model.close();
+        device.close();
         group.close();
         container.close();
     }
