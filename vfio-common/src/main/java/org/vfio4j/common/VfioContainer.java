@@ -233,8 +233,17 @@ public final class VfioContainer implements AutoCloseable {
         return t == null ? Optional.empty() : Optional.of(t);
     }
 
-    /** VFIO_IOMMU_GET_INFO with its capabilities (valid IOVA ranges, DMA mappings available). */
+    /**
+     * VFIO_IOMMU_GET_INFO with its capabilities (valid IOVA ranges, DMA mappings available), asked of the
+     * kernel now: the number of mappings available changes with every map and unmap.
+     */
     public synchronized IommuInfo iommuInfo() {
+        iommuInfo = null;
+        return cachedIommuInfo();
+    }
+
+    /** The IOMMU info as of the last query: the page sizes and ranges only change when groups come or go. */
+    private IommuInfo cachedIommuInfo() {
         Check.open(closed, this);
         IommuType t = iommuType;
         if (t == null || !t.canMapDma()) {
@@ -314,7 +323,7 @@ public final class VfioContainer implements AutoCloseable {
             throw VfioException.refused(op, "a no-IOMMU container cannot map DMA: the device would see physical "
                     + "addresses and nothing would be isolated");
         }
-        return iommuInfo();
+        return cachedIommuInfo();
     }
 
     /** The live DMA mappings, in IOVA order. */

@@ -134,6 +134,17 @@ public abstract class VfioDevice implements AutoCloseable {
         return out;
     }
 
+    /** The first IRQ index other than {@code index} with enabled vectors, or -1 (for error advice). */
+    final synchronized int enabledIrqOtherThan(int index) {
+        for (int i = 0; i < irqs.length; i++) {
+            VfioIrq q = irqs[i];
+            if (i != index && q != null && q.enabledCount() > 0) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
     private void checkIndex(String what, int index, int count) {
         if (index < 0 || index >= count) {
             throw new IllegalArgumentException(name + " has " + what + " indexes 0.." + (count - 1) + ", not " + index);

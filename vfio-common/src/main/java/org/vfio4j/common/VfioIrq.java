@@ -151,9 +151,12 @@ public class VfioIrq implements AutoCloseable {
     private void setTriggers(@Nullable EventFd[] want, int start, int count) {
         int r = trySetTriggers(want, start, count);
         if (r < 0) {
+            int other = device.enabledIrqOtherThan(info.index());
             throw new VfioException("VFIO_DEVICE_SET_IRQS trigger " + describe(start, count), -r,
-                    -r == Errno.EINVAL ? "the device may not support that many vectors (is MSI/MSI-X enabled in "
-                            + "its capability, and is the index right?)" : "");
+                    -r != Errno.EINVAL ? ""
+                            : other >= 0 ? "IRQ index " + other + " of the device is still enabled, and the device "
+                                    + "uses one interrupt type at a time: disable that index first"
+                            : "the device refused that vector range (" + info.count() + " vectors at this index)");
         }
     }
 
@@ -219,6 +222,11 @@ public class VfioIrq implements AutoCloseable {
         }
         for (int v = start; v < start + count; v++) {
             releaseTrigger(v);
+        }
+        if (enabledCount > 0 && java.util.Arrays.stream(triggers).allMatch(java.util.Objects::isNull)) {
+            // No live vector left: disable the index, so the device can switch to another interrupt type.
+            disableAll();
+            enabledCount = 0;
         }
     }
 

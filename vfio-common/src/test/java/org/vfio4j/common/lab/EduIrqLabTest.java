@@ -42,6 +42,10 @@ class EduIrqLabTest {
             VfioIrq msi = dev.irq(VfioAbi.VFIO_PCI_MSI_IRQ_INDEX);
             assertEquals(1, msi.count(), "edu has one MSI vector");
             assertTrue(msi.info().eventfd());
+            // An MSI is a memory write by the device: without bus mastering QEMU drops it (so does real hardware).
+            VfioRegion config = dev.region(VfioAbi.VFIO_PCI_CONFIG_REGION_INDEX);
+            config.write16(Edu.PCI_COMMAND, config.read16(Edu.PCI_COMMAND) | Edu.PCI_COMMAND_MEMORY
+                    | Edu.PCI_COMMAND_MASTER);
             EventFd fired = msi.enable(0);
             VfioRegion bar0 = dev.region(VfioAbi.VFIO_PCI_BAR0_REGION_INDEX);
             assertFalse(fired.await(Duration.ZERO), "nothing raised yet");
@@ -180,6 +184,8 @@ class EduIrqLabTest {
             assertTrue(machine.closed);
             assertNull(intx.trigger(0), "closing the route disabled the vector");
 
+            VfioRegion config = dev.region(VfioAbi.VFIO_PCI_CONFIG_REGION_INDEX);
+            config.write16(Edu.PCI_COMMAND, config.read16(Edu.PCI_COMMAND) | Edu.PCI_COMMAND_MASTER);
             RecordingMachine msiMachine = new RecordingMachine(true);
             VfioIrq msi = dev.irq(VfioAbi.VFIO_PCI_MSI_IRQ_INDEX);
             try (IrqRoute route = IrqWiring.connect(msi, 0, new GuestInterrupt.Msi(0xfee0_0000L, 0x4021), msiMachine)) {
