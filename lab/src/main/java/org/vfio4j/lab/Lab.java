@@ -120,6 +120,7 @@ public final class Lab {
             throw new LabException("the lab is not prepared (nothing in " + LabCache.x86().root()
                     + "); run './vfio4j lab prepare' first");
         }
+        removeOrphanedRunDirs();
         Path runDir;
         try {
             runDir = Files.createTempDirectory(TEMP_PREFIX + ProcessHandle.current().pid() + "-");
@@ -141,6 +142,26 @@ public final class Lab {
             } catch (IOException e) {
                 System.err.println("vfio4j lab: could not delete " + runDir + ": " + e.getMessage());
             }
+        }
+    }
+
+    /** Deletes run directories of JVMs that no longer exist (killed with SIGKILL: nothing else leaves them). */
+    private static void removeOrphanedRunDirs() {
+        Path tmp = Path.of(System.getProperty("java.io.tmpdir"));
+        try (var dirs = Files.newDirectoryStream(tmp, TEMP_PREFIX + "*")) {
+            for (Path d : dirs) {
+                String[] parts = d.getFileName().toString().substring(TEMP_PREFIX.length()).split("-", 2);
+                try {
+                    long pid = Long.parseLong(parts[0]);
+                    if (ProcessHandle.of(pid).isEmpty()) {
+                        LabPrepare.deleteTree(d);
+                    }
+                } catch (NumberFormatException | IOException e) {
+                    // not ours or not removable: leave it
+                }
+            }
+        } catch (IOException e) {
+            // an unreadable tmpdir fails below, with a clearer message
         }
     }
 

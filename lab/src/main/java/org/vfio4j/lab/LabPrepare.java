@@ -263,14 +263,22 @@ final class LabPrepare {
         log.printf("lab prepare: initramfs %s (%d KiB)%n", k.initramfs(), Files.size(k.initramfs()) >> 10);
     }
 
+    /** Deletes {@code dir} and everything in it; tolerates files vanishing concurrently (teardown races). */
     static void deleteTree(Path dir) throws IOException {
         if (!Files.exists(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
             return;
         }
+        List<Path> all;
         try (var walk = Files.walk(dir)) {
-            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
+            all = walk.sorted(java.util.Comparator.reverseOrder()).toList();
+        } catch (UncheckedIOException | java.nio.file.NoSuchFileException e) {
+            if (Files.exists(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                deleteTree(dir); // something vanished mid-walk; walk again
             }
+            return;
+        }
+        for (Path p : all) {
+            Files.deleteIfExists(p);
         }
     }
 }

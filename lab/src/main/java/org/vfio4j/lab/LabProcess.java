@@ -48,7 +48,17 @@ final class LabProcess {
             throw new LabException("cannot start QEMU (" + e.getMessage()
                     + "); run './vfio4j lab prepare' to install qemu-system-x86", e);
         }
-        Thread hook = new Thread(() -> stop(qemu), "vfio4j-lab-teardown");
+        // On Ctrl-C/SIGTERM the JVM may halt before run()'s callers reach their finally blocks.
+        java.util.concurrent.atomic.AtomicBoolean signalled = new java.util.concurrent.atomic.AtomicBoolean();
+        Thread hook = new Thread(() -> {
+            signalled.set(true);
+            stop(qemu);
+            try {
+                LabPrepare.deleteTree(runDir);
+            } catch (IOException e) {
+                System.err.println("vfio4j lab: could not delete " + runDir + ": " + e.getMessage());
+            }
+        }, "vfio4j-lab-teardown");
         Runtime.getRuntime().addShutdownHook(hook);
         try {
             // QEMU's stdin stays open (never written): EOF there would disconnect the output port.
@@ -64,6 +74,9 @@ final class LabProcess {
             }
             out.join();
             err.join();
+            if (signalled.get()) {
+                throw new LabException("lab run: the JVM is shutting down (Ctrl-C or SIGTERM); the lab host was stopped");
+            }
             String text = output.toString(StandardCharsets.UTF_8);
             Path status = runDir.resolve("status");
             if (!Files.isRegularFile(status)) {
