@@ -125,9 +125,9 @@ public final class AssignedPciDevice implements AutoCloseable {
                 i -> table == null ? List.of() : table.trappedRanges(i),
                 i -> new BarTrap(i, host.hostRegion(i).orElseThrow(), table, intx[0]));
         Running r = new Running(config, bars, mappings[0], rom, intx[0], msi, msix, caps);
-        config.listen(StandardHeader.COMMAND, 2, (o, s) -> decode(r));
-        config.listen(PciBar.BAR0, 24, (o, s) -> r.mappings().update(config));
-        config.listen(RomBar.REGISTER, 4, (o, s) -> decode(r));
+        config.listen(StandardHeader.COMMAND, 2, (_, _) -> decode(r));
+        config.listen(PciBar.BAR0, 24, (_, _) -> r.mappings().update(config));
+        config.listen(RomBar.REGISTER, 4, (_, _) -> decode(r));
         return r;
     }
 

@@ -75,7 +75,7 @@ final class MsiCapability {
         if (perVectorMask) {
             m.define(maskOffset(), 4, 0xFFFF_FFFFL, maxVectors == 32 ? 0xFFFF_FFFFL : (1L << maxVectors) - 1);
         }
-        config.listen(offset + 2, length - 2, (o, s) -> apply());
+        config.listen(offset + 2, length - 2, (_, _) -> apply());
     }
 
     boolean enabled() {

@@ -69,7 +69,7 @@ final class MsixCapability {
     void define() {
         config.masks().define(offset + 2, 2, 0xC000, 0xC000);
         config.setEmulated(offset + 2, 2, 0);
-        config.listen(offset + 2, 2, (o, s) -> apply());
+        config.listen(offset + 2, 2, (_, _) -> apply());
     }
 
     private ByteRange tableRange() {
