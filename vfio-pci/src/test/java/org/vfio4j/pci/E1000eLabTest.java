@@ -96,8 +96,20 @@ class E1000eLabTest {
 
     @Test
     void msiFiresOnTheRoutedEventfd(LabHost host) {
-        try (LabRig r = new LabRig(host, LabDevice.E1000E, "", true)) {
+        msi(host, "");
+    }
+
+    @Test
+    void msiFiresWithEveryAccessTrapped(LabHost host) {
+        msi(host, ",x-no-mmap");
+    }
+
+    private static void msi(LabHost host, String options) {
+        try (LabRig r = new LabRig(host, LabDevice.E1000E, options, true)) {
             mapBar0(r);
+            assertEquals(options.isEmpty(), r.model.barDirect(0));
+            assertEquals(r.device.hostRegion(0).orElseThrow().read(STATUS, 4), mmio(r, STATUS),
+                    "STATUS through the guest's BAR0 equals STATUS read through VFIO");
             int cap = r.capability(MsiCapability.ID);
             assertTrue(cap > 0, "e1000e shows MSI");
             boolean is64 = (r.read(cap + 2, 2) & 0x80) != 0;
