@@ -43,6 +43,20 @@ final class LabPrepare {
 
     /** Prepares the lab (or checks that it is prepared) and returns the kernel {@code lab run} boots. */
     LabCache.Kernel prepare() {
+        Path lockFile = compute("creating the cache directory " + cache.root(), () -> {
+            Files.createDirectories(cache.root());
+            return cache.root().resolve(".lock");
+        });
+        // Two preparations at once (two builds on a fresh machine) would share one download directory.
+        try (var channel = java.nio.channels.FileChannel.open(lockFile, java.nio.file.StandardOpenOption.CREATE,
+                java.nio.file.StandardOpenOption.WRITE); var lock = channel.lock()) {
+            return prepareLocked();
+        } catch (IOException e) {
+            throw new LabException("lab prepare: locking " + lockFile + " failed: " + e.getMessage(), e);
+        }
+    }
+
+    private LabCache.Kernel prepareLocked() {
         step("checking the Debian packages " + String.join(", ", PACKAGES), this::ensurePackages);
         LabCache.Kernel k = cache.current();
         if (k == null) {
@@ -133,7 +147,27 @@ final class LabPrepare {
         return missing;
     }
 
+    /**
+     * Fetches the kernel; when that fails as root, refreshes the package lists once and retries, since
+     * stale lists on a fresh machine may name a build the mirror has dropped (debian-security keeps
+     * only the newest).
+     */
     private LabCache.Kernel fetchKernel() {
+        try {
+            return fetchKernelOnce();
+        } catch (LabException e) {
+            if (!"root".equals(System.getProperty("user.name"))) {
+                throw e;
+            }
+            log.println(e.getMessage());
+            log.println("lab prepare: refreshing the package lists (apt-get update) and trying again");
+            step("refreshing the package lists with apt-get update", () -> Exec.inherit(
+                    List.of("apt-get", "update", "-q", "-o", "DPkg::Lock::Timeout=600"), null, Map.of()));
+            return fetchKernelOnce();
+        }
+    }
+
+    private LabCache.Kernel fetchKernelOnce() {
         String pkg = compute("resolving " + METAPACKAGE + " with apt-cache", this::resolveKernelPackage);
         String version = compute("reading the version of " + pkg, () -> field(
                 Exec.capture(List.of("apt-cache", "show", "--no-all-versions", pkg)), "Version"));

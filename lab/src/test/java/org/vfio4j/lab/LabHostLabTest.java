@@ -7,7 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
+import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /** {@link LabHost} inside the lab host, through {@link LabTest}: rebinding devices between drivers. */
 @LabTest
@@ -44,5 +47,22 @@ class LabHostLabTest {
         host.bindToHostDriver(LabDevice.BRIDGE_EDU);
         assertEquals("e1000", host.driver(LabDevice.BRIDGE_E1000));
         assertEquals("", host.driver(LabDevice.BRIDGE_EDU));
+    }
+
+    @ParameterizedTest
+    @EnumSource(LabDevice.class)
+    void everyDeviceHasAGroupAndItsHostDriver(LabDevice d, LabHost host) {
+        assertTrue(host.iommuGroup(d).matches("[0-9]+"), d.toString());
+        assertEquals(d.hostDriver(), host.driver(d), d.toString());
+    }
+
+    /** Nested classes run in the same lab host as their outer class. */
+    @Nested
+    class Nested_ {
+        @Test
+        void seesTheSameLabHost(LabHost host) {
+            assertTrue(Lab.inLab());
+            assertEquals("0", host.sh("test -c /dev/vfio/vfio && echo 0").output().strip());
+        }
     }
 }
