@@ -111,6 +111,20 @@ class NvmeLabTest {
     }
 
     @Test
+    void intxOffHidesThePinAndLeavesVfioIntxAlone(LabHost host) {
+        try (LabRig r = new LabRig(host, LabDevice.NVME, "", true)) {
+            assertEquals(1, r.read(StandardHeader.INTERRUPT_PIN, 1));
+            assertTrue(r.machine.intxRoute() != null, "INTx routed with resampling by default");
+        }
+        try (LabRig r = new LabRig(host, LabDevice.NVME, ",x-intx=off", true)) {
+            assertEquals(0, r.read(StandardHeader.INTERRUPT_PIN, 1));
+            r.write(StandardHeader.INTERRUPT_PIN, 1, 1);
+            assertEquals(0, r.read(StandardHeader.INTERRUPT_PIN, 1));
+            assertTrue(r.machine.routes.isEmpty(), "no INTx route");
+        }
+    }
+
+    @Test
     void closeLetsTheGroupBeReopenedAtOnce(LabHost host) {
         for (int i = 0; i < 3; i++) {
             try (LabRig r = new LabRig(host, LabDevice.NVME, "", true)) {
