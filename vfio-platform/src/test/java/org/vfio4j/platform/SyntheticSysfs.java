@@ -11,10 +11,10 @@ import java.nio.file.Path;
  * iommu_group and of_node links, IOMMU groups (with the no-IOMMU name), and a device tree under
  * firmware/devicetree/base with a three-cell GIC as interrupt parent.
  */
-final class SyntheticSysfs {
-    final Path sys;
+public final class SyntheticSysfs {
+    public final Path sys;
 
-    SyntheticSysfs(Path root) throws IOException {
+    public SyntheticSysfs(Path root) throws IOException {
         this.sys = root.resolve("sys");
         Path base = Files.createDirectories(sys.resolve("firmware/devicetree/base"));
         cells(base.resolve("#address-cells"), 2);
@@ -29,14 +29,14 @@ final class SyntheticSysfs {
     }
 
     /** Interrupt flags as in the GIC binding. */
-    static final int EDGE = 1;
-    static final int LEVEL = 4;
+    public static final int EDGE = 1;
+    public static final int LEVEL = 4;
 
     /**
      * A device {@code name} on {@code bus} bound to {@code driver} ("" = unbound) in group {@code group}
      * (-1 = none); {@code regs} is {address, size} pairs (one cell each), {@code irqs} GIC flags per interrupt.
      */
-    Path device(String bus, String name, String driver, int group, boolean noIommu, String[] compatible, long[] regs,
+    public Path device(String bus, String name, String driver, int group, boolean noIommu, String[] compatible, long[] regs,
             int... irqFlags) throws IOException {
         Path dev = Files.createDirectories(sys.resolve("devices/platform/" + name));
         Path busDir = Files.createDirectories(sys.resolve("bus/" + bus + "/devices"));
@@ -73,7 +73,7 @@ final class SyntheticSysfs {
         return dev;
     }
 
-    static void cells(Path file, int... values) throws IOException {
+    public static void cells(Path file, int... values) throws IOException {
         ByteBuffer b = ByteBuffer.allocate(4 * values.length);
         for (int v : values) {
             b.putInt(v);
