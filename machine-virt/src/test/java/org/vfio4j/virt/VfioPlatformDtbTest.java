@@ -56,6 +56,14 @@ class VfioPlatformDtbTest {
         DtNode root = FdtReader.read(Files.readAllBytes(dtb));
         int clk = DtEncoding.cells(raw(root.find("/apb-pclk").orElseThrow(), "phandle"))[0];
         assertArrayEquals(new int[] {clk}, DtEncoding.cells(raw(pl031, "clocks")));
+
+        // dtc reads the blob back without complaint, and shows the nodes as a person would check them.
+        DtbTool.Result dts = DtbTool.run(List.of("dtc", "-I", "dtb", "-O", "dts", dtb.toString()), dir);
+        assertEquals(0, dts.status(), dts.err());
+        assertEquals("", dts.err().strip(), "dtc warnings");
+        assertTrue(dts.out().contains("interrupts = <0x00 0x71 0x04 0x00 0x72 0x01>;"), dts.out());
+        assertTrue(dts.out().contains("compatible = \"arm,pl031\\0arm,primecell\";") // dtc 1.6 spelling
+                || dts.out().contains("compatible = \"arm,pl031\", \"arm,primecell\";"), dts.out());
     }
 
     @Test
