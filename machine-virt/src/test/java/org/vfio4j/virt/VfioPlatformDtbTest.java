@@ -86,7 +86,10 @@ class VfioPlatformDtbTest {
                 new long[] {0x9010000, 0x1000}, SyntheticSysfs.LEVEL);
         Path gpio = s.device("amba", "9030000.pl061", "pl061_gpio", 1, false, new String[] {"arm,pl061"},
                 new long[] {0x9030000, 0x1000}, SyntheticSysfs.LEVEL);
+        Path a = s.device("platform", "a.dev", "vfio-platform", 7, false, new String[] {"x,a"}, new long[] {0, 0x1000});
+        s.device("platform", "b.dev", "b-driver", 7, false, new String[] {"x,b"}, new long[] {0x1000, 0x1000});
         String k = MainHarness.dummyKernel(dir).toString();
+        error("IOMMU group 7 of a.dev is not viable: b.dev is on b-driver", "-kernel", k, "-device", "vfio-platform,sysfsdev=" + a);
         error("no-IOMMU group (/dev/vfio/noiommu-0): nothing isolates it", "-kernel", k, "-device", "vfio-amba,sysfsdev=" + rtc);
         error("9030000.pl061 is bound to pl061_gpio, not to vfio-amba; bind it with: modprobe vfio-amba; echo vfio-amba > "
                 + "/sys/bus/amba/devices/9030000.pl061/driver_override", "-kernel", k, "-device", "vfio-amba,sysfsdev=" + gpio);
