@@ -1,6 +1,8 @@
 package org.vfio4j.virt.inject;
 
 import org.vfio4j.virt.builtin.PlatformStubType;
+import org.vfio4j.virt.builtin.VfioAmbaType;
+import org.vfio4j.virt.builtin.VfioPlatformType;
 import org.vfio4j.virt.device.DeviceTypes;
 
 import com.google.inject.AbstractModule;
@@ -17,5 +19,7 @@ public final class BuiltinDevicesModule extends AbstractModule {
     @Override
     protected void configure() {
         DeviceTypes.register(binder(), PlatformStubType.NAME, PlatformStubType.class);
+        DeviceTypes.register(binder(), VfioPlatformType.NAME, VfioPlatformType.class);
+        DeviceTypes.register(binder(), VfioAmbaType.NAME, VfioAmbaType.class);
     }
 }

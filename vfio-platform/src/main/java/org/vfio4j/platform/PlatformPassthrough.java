@@ -1,0 +1,128 @@
+package org.vfio4j.platform;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import org.vfio4j.common.IrqRouter;
+import org.vfio4j.common.VfioContainer;
+import org.vfio4j.common.VfioGroup;
+import org.vfio4j.common.dt.DtNode;
+
+/**
+ * The guest-facing model of one assigned platform device: checked from sysfs facts when the machine is laid
+ * out (so {@code dumpdtb} needs no VFIO), it describes itself with a device-tree node, and {@link #start}
+ * opens the device, checks VFIO against the facts, maps its regions and routes its IRQs through the machine's
+ * seams ({@link GuestMmio}, {@link IrqRouter}, {@link GuestLines}).
+ *
+ * <p>Why a class apart from {@link VfioPlatformDevice}: the node and the checks are needed before, and
+ * without, an open device fd. Specialisations (devices-calxeda) override {@link #deviceTreeNode},
+ * {@link #checkHost} and {@link #openDevice}.
+ *
+ * {@snippet :
+ * PlatformPassthrough p = new PlatformPassthrough(HostPlatformDevice.locate(Path.of("/sys"), "9010000.pl031"),
+ *         new PassthroughOptions(List.of(), true, false));
+ * DtNode node = p.deviceTreeNode(placement);                     // goes into the guest's tree
+ * try (AssignedPlatformDevice d = p.start(placement, mmio, router, lines)) {
+ *     // the guest runs; its driver sees the real RTC
+ * }
+ * }
+ */
+public class PlatformPassthrough {
+    private final HostPlatformDevice host;
+    private final PassthroughOptions options;
+    private final List<String> warnings = new ArrayList<>();
+
+    /**
+     * Checks that {@code host} can be assigned with {@code options} (VFIO driver, viable group, no-IOMMU
+     * opt-in) and whatever {@link #checkHost} adds.
+     *
+     * @throws PlatformSetupException saying what is wrong and how to fix it
+     */
+    public PlatformPassthrough(HostPlatformDevice host, PassthroughOptions options) {
+        this.host = host;
+        this.options = options;
+        host.checkAssignable(options.allowNoIommu());
+        if (host.noIommu()) {
+            warnings.add("WARNING: " + host.name() + " is assigned WITHOUT an IOMMU (x-no-iommu=on, group noiommu-"
+                    + host.group() + "): the host is not protected from it; vfio4j refuses every DMA mapping for it, "
+                    + "but a device that does DMA on its own can still corrupt host memory. Use only for DMA-less "
+                    + "devices, on test machines");
+        }
+        if (host.regSizes().isEmpty()) {
+            throw new PlatformSetupException(host.name() + ": its host node has no reg entries, so there is nothing to map");
+        }
+        checkHost();
+    }
+
+    /** The host facts. */
+    public final HostPlatformDevice host() {
+        return host;
+    }
+
+    /** The options it was created with. */
+    public final PassthroughOptions options() {
+        return options;
+    }
+
+    /** Warnings for the terminal (the no-IOMMU opt-in); empty when nothing is unsafe. */
+    public final List<String> warnings() {
+        return List.copyOf(warnings);
+    }
+
+    /** A hook for specialisations' host requirements (e.g. a reset module); throw {@link PlatformSetupException}. */
+    protected void checkHost() {
+    }
+
+    /** The guest's {@code compatible}: {@code compat=} when given, else the host node's list. */
+    public List<String> compatible() {
+        List<String> c = options.compatible().isEmpty() ? host.compatible() : options.compatible();
+        if (c.isEmpty()) {
+            throw new PlatformSetupException(host.name() + ": the host node has no compatible property; give one with compat=");
+        }
+        return c;
+    }
+
+    /** The node name: the first compatible's part after the vendor ({@code arm,pl031} → {@code pl031}). */
+    protected String nodeName() {
+        String first = compatible().getFirst();
+        return first.substring(first.indexOf(',') + 1);
+    }
+
+    /**
+     * The device's guest node: {@code compatible}, {@code reg} at the guest addresses, {@code interrupts} with the
+     * guest lines and the host's trigger types. Override to add or replace binding-specific properties.
+     */
+    public DtNode deviceTreeNode(GuestPlacement placement) {
+        return placement.nodeBuilder(nodeName(), compatible(), host.triggers()).build();
+    }
+
+    /** Opens the device through its group; override to return a specialised {@link VfioPlatformDevice}. */
+    protected VfioPlatformDevice openDevice(VfioGroup group) {
+        return group.openDevice(host.name(), VfioPlatformDevice::new);
+    }
+
+    /**
+     * Opens the device (a container of its own, the no-IOMMU backend only when opted in), checks it against the
+     * host facts, routes its IRQs and maps or traps its regions at {@code placement}.
+     */
+    public AssignedPlatformDevice start(GuestPlacement placement, GuestMmio mmio, IrqRouter router, GuestLines lines) {
+        VfioContainer container = host.noIommu() ? VfioContainer.openUnsafeNoIommu() : VfioContainer.open();
+        AssignedPlatformDevice assigned = new AssignedPlatformDevice(container);
+        try {
+            VfioGroup group = container.attach(host.group());
+            VfioPlatformDevice dev = openDevice(group);
+            assigned.device(dev);
+            dev.verify(host);
+            assigned.wire(placement, mmio, router, lines, options.noMmap());
+            return assigned;
+        } catch (RuntimeException e) {
+            assigned.close();
+            throw e;
+        }
+    }
+
+    @Override
+    public String toString() {
+        return getClass().getSimpleName() + " " + host;
+    }
+}
