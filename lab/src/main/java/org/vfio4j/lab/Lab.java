@@ -194,8 +194,8 @@ public final class Lab {
 
     private static void writeRunFiles(Path runDir, List<String> command) throws IOException {
         String cwd = System.getProperty("user.dir", "/");
-        boolean visible = !cwd.startsWith("/tmp") && !cwd.startsWith("/run") && !cwd.startsWith("/proc")
-                && !cwd.startsWith("/sys") && !cwd.startsWith("/dev");
+        // /tmp and /run are kept visible where the command needs them (HiddenPaths); the rest is the lab's own.
+        boolean visible = !cwd.startsWith("/proc") && !cwd.startsWith("/sys") && !cwd.startsWith("/dev");
         StringBuilder sh = new StringBuilder("# written by org.vfio4j.lab.Lab\n");
         sh.append("cd ").append(visible ? quote(cwd) : "/").append(" 2>/dev/null || cd /\n");
         sh.append("exec");
@@ -204,6 +204,11 @@ public final class Lab {
         }
         sh.append('\n');
         Files.writeString(runDir.resolve("cmd.sh"), sh, StandardCharsets.UTF_8);
+        List<String> wanted = new ArrayList<>(command);
+        wanted.add(cwd);
+        wanted.add(System.getProperty("vfio4j.root", "/"));
+        wanted.add(System.getProperty("java.class.path", ""));
+        Files.write(runDir.resolve("keep"), HiddenPaths.toKeep(wanted, runDir), StandardCharsets.UTF_8);
         try (RandomAccessFile img = new RandomAccessFile(runDir.resolve("nvme.img").toFile(), "rw")) {
             img.setLength(NVME_IMAGE_BYTES);
         }

@@ -27,14 +27,28 @@ done
 [ -n "$OUT" ] || fail "no virtio-serial port named vfio4j.out"
 
 R=/newroot
-mkdir -p $R
+mkdir -p $R /hostrun /keep
+mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144 vfio4j-run /hostrun \
+  || fail "mounting the run directory over 9p failed"
 mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=262144,cache=loose vfio4j-root $R \
   || fail "mounting the build host's / over 9p failed"
+# Directories under /tmp and /run the command needs (a checkout in /tmp, say): set them aside
+# before the tmpfs mounts hide them, then put them back at their own paths (read-only).
+n=0
+while read -r p; do
+  [ -d "$R$p" ] || continue
+  n=$((n + 1)); mkdir -p /keep/$n
+  mount -o bind "$R$p" /keep/$n && echo "$p" > /keep/$n.path
+done < /hostrun/keep
 mount -t tmpfs -o mode=1777 tmpfs $R/tmp || fail "mounting tmpfs on /tmp failed"
 mount -t tmpfs -o mode=755 tmpfs $R/run || fail "mounting tmpfs on /run failed"
+for f in /keep/*.path; do
+  [ -f "$f" ] || continue
+  p=$(cat "$f"); mkdir -p "$R$p"
+  mount -o move "${f%.path}" "$R$p" || fail "keeping $p visible failed"
+done
 mkdir -p $R/run/vfio4j
-mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144 vfio4j-run $R/run/vfio4j \
-  || fail "mounting the run directory over 9p failed"
+mount -o move /hostrun $R/run/vfio4j || fail "moving the run directory into the chroot failed"
 mount -t proc proc $R/proc
 mount -t sysfs sysfs $R/sys
 mount -t devtmpfs devtmpfs $R/dev
