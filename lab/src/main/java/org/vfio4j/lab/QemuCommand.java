@@ -40,7 +40,7 @@ final class QemuCommand {
         return env != null && env.matches("[1-8]") ? env : "1";
     }
 
-    static List<String> build(LabCache.Kernel kernel, Path runDir, String memory, List<String> extraDevices) {
+    static List<String> build(LabCache.Kernel kernel, Path initramfs, Path runDir, String memory, List<String> extraDevices) {
         String run = runDir.toString();
         List<String> a = new ArrayList<>(List.of(
                 "setpriv", "--pdeathsig", "KILL",
@@ -48,7 +48,7 @@ final class QemuCommand {
                 "-accel", "tcg,thread=multi", "-cpu", "max", "-smp", cpus(), "-m", memory, "-M", "q35",
                 "-device", "intel-iommu,intremap=on,caching-mode=on",
                 "-kernel", kernel.vmlinuz().toString(),
-                "-initrd", kernel.initramfs().toString(),
+                "-initrd", initramfs.toString(),
                 "-append", "console=ttyS0 intel_iommu=on panic=-1 no_timer_check quiet",
                 "-serial", "file:" + runDir.resolve("console.log"),
                 "-fsdev", "local,id=" + ROOT_TAG + ",path=/,security_model=none,readonly=on,multidevs=remap",
