@@ -117,14 +117,14 @@ public final class Lab {
             throw new IllegalArgumentException("no command to run in the lab");
         }
         LabCache.Kernel kernel = LabCache.x86().current();
-        if (kernel == null || !Files.isRegularFile(kernel.initramfs())) {
+        if (kernel == null) {
             throw new LabException("the lab is not prepared (nothing in " + LabCache.x86().root()
                     + "); run './vfio4j lab prepare' first");
         }
-        LabPrepare.refreshInitramfs(kernel);
+        Path initramfs = LabPrepare.initramfs(kernel, System.err);
         removeOrphanedRunDirs();
         try {
-            return runOnce(kernel, command, harvest);
+            return runOnce(kernel, initramfs, command, harvest);
         } catch (LabException.BootFailure e) {
             Path log = LabCache.x86().root().resolve("last-boot-failure.log");
             try {
@@ -133,11 +133,11 @@ public final class Lab {
                 // only a diagnostic
             }
             System.err.println("vfio4j lab: the lab host failed to boot (console in " + log + "); retrying once");
-            return runOnce(kernel, command, harvest);
+            return runOnce(kernel, initramfs, command, harvest);
         }
     }
 
-    private LabResult runOnce(LabCache.Kernel kernel, List<String> command, Consumer<Path> harvest) {
+    private LabResult runOnce(LabCache.Kernel kernel, Path initramfs, List<String> command, Consumer<Path> harvest) {
         Path runDir;
         try {
             runDir = Files.createTempDirectory(TEMP_PREFIX + ProcessHandle.current().pid() + "-");
@@ -149,7 +149,7 @@ public final class Lab {
         try {
             writeRunFiles(runDir, command);
             ran = true;
-            LabResult r = new LabProcess(QemuCommand.build(kernel, runDir, memory, extraDevices), runDir, timeout, echo)
+            LabResult r = new LabProcess(QemuCommand.build(kernel, initramfs, runDir, memory, extraDevices), runDir, timeout, echo)
                     .run(shortName(command));
             ran = false;
             harvest.accept(runDir);
