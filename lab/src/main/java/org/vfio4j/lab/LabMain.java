@@ -1,0 +1,91 @@
+package org.vfio4j.lab;
+
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * {@code vfio4j lab prepare | run}: the lab from the command line.
+ *
+ * <p>Why: a person debugging a lab test wants the same lab host by hand, e.g.
+ * {@code ./vfio4j lab run -- sh -c 'ls -l /sys/kernel/iommu_groups/*}{@code /devices'}. User
+ * mistakes and lab failures print one clear message and exit 2; the command's own status is
+ * passed through otherwise.
+ */
+public final class LabMain {
+    private static final String USAGE = """
+            usage: vfio4j lab prepare
+                   vfio4j lab run [--device SPEC]... [--memory SIZE] [--timeout SECS] -- CMD [ARGS...]
+              prepare   install qemu-system-x86, busybox-static, xz-utils; fetch the 6.12 kernel; build the initramfs
+              run       boot the x86 lab host and run CMD there as root in a read-only chroot of this machine's /
+                --device SPEC    add a QEMU -device SPEC to the default topology (repeatable), e.g. edu,addr=0a.0
+                --memory SIZE    lab host memory, e.g. 3G (default) or 2048M
+                --timeout SECS   stop the lab host and fail after SECS seconds (default 600)
+              CMD's output is printed, and its exit status is this command's.""";
+
+    private LabMain() {
+    }
+
+    /** Entry point; see the usage text. */
+    public static void main(String[] args) {
+        try {
+            System.exit(run(List.of(args)));
+        } catch (LabException | IllegalArgumentException e) {
+            System.err.println("vfio4j lab: " + e.getMessage());
+            System.exit(2);
+        }
+    }
+
+    static int run(List<String> args) {
+        if (args.isEmpty() || List.of("help", "-h", "--help").contains(args.get(0))) {
+            System.out.println(USAGE);
+            return args.isEmpty() ? 2 : 0;
+        }
+        return switch (args.get(0)) {
+            case "prepare" -> {
+                if (args.size() > 1) {
+                    throw new IllegalArgumentException("'lab prepare' takes no arguments, got " + args.subList(1, args.size()));
+                }
+                new LabPrepare(LabCache.x86(), System.out).prepare();
+                yield 0;
+            }
+            case "run" -> runCommand(args.subList(1, args.size()));
+            default -> throw new IllegalArgumentException("unknown lab command '" + args.get(0) + "'\n" + USAGE);
+        };
+    }
+
+    private static int runCommand(List<String> args) {
+        Lab lab = Lab.x86().withTimeout(Duration.ofSeconds(600)).withEcho(System.out);
+        int i = 0;
+        while (i < args.size() && !args.get(i).equals("--")) {
+            String opt = args.get(i);
+            if (i + 1 >= args.size() || args.get(i + 1).equals("--")) {
+                throw new IllegalArgumentException(opt.startsWith("--") ? opt + " needs a value" : "unexpected '" + opt
+                        + "' before '--'; put the command after '--'\n" + USAGE);
+            }
+            String value = args.get(i + 1);
+            lab = switch (opt) {
+                case "--device" -> lab.withDevice(value);
+                case "--memory" -> lab.withMemory(value);
+                case "--timeout" -> lab.withTimeout(Duration.ofSeconds(seconds(value)));
+                default -> throw new IllegalArgumentException("unknown option '" + opt + "'\n" + USAGE);
+            };
+            i += 2;
+        }
+        if (i >= args.size() || i + 1 == args.size()) {
+            throw new IllegalArgumentException("no command: put it after '--', e.g. 'vfio4j lab run -- uname -a'");
+        }
+        return lab.run(args.subList(i + 1, args.size())).status();
+    }
+
+    private static long seconds(String value) {
+        try {
+            long s = Long.parseLong(value);
+            if (s > 0) {
+                return s;
+            }
+        } catch (NumberFormatException e) {
+            // fall through to the message
+        }
+        throw new IllegalArgumentException("--timeout wants a positive number of seconds, not '" + value + "'");
+    }
+}

@@ -1,0 +1,232 @@
+package org.vfio4j.common.bench;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import org.vfio4j.common.DmaMapping;
+import org.vfio4j.common.DmaPermission;
+import org.vfio4j.common.VfioContainer;
+import org.vfio4j.common.VfioGroup;
+import org.vfio4j.common.sys.Native;
+import org.vfio4j.common.sys.VfioAbi;
+import org.vfio4j.lab.Lab;
+import org.vfio4j.lab.LabDevice;
+import org.vfio4j.lab.LabResult;
+
+/**
+ * Benchmark (a main, not a test): DMA-map then unmap 1 GiB in 4 KiB mappings through vfio-common, against a C
+ * loop making the same ioctls on the same kind of memory, in the same x86 lab run. Prints both and the ratio.
+ *
+ * <p>Run from the repository root (boots the lab; takes a few minutes under TCG):
+ * <pre>
+ * export JAVA_HOME=/usr/lib/jvm/temurin-25-jdk-amd64
+ * ./mvnw -B -q -ntp -pl vfio-common -am test-compile -DskipTests
+ * $JAVA_HOME/bin/java --enable-native-access=ALL-UNNAMED \
+ *   -cp vfio-common/target/classes:vfio-common/target/test-classes:lab/target/classes \
+ *   org.vfio4j.common.bench.DmaMapBench [MiB]
+ * </pre>
+ * Inside the lab it raises vfio_iommu_type1's dma_entry_limit (default 65535) so 262144 mappings fit, warms
+ * the JIT with smaller rounds, then alternates C, vfio-common and raw-FFM rounds and reports the best of each.
+ * "raw FFM" is the same loop as C through {@code Native.ioctl} alone: it separates the cost of the FFM
+ * downcall from the cost of vfio-common's per-mapping checks and objects.
+ */
+public final class DmaMapBench {
+    private static final long PAGE = 4096;
+    private static final long IOVA_BASE = 1L << 32;
+    private static final int ROUNDS = 3;
+
+    private DmaMapBench() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        if (args.length > 0 && args[0].equals("--java-only")) { // for profiling in the lab: vfio-common rounds only
+            int group = bindEdu();
+            long size = Long.parseLong(args[1]) << 20;
+            javaRound(group, size);
+            long[] j = javaRound(group, size);
+            System.out.printf("vfio-common map %.1f ms unmap %.1f ms%n", j[0] / 1e6, j[1] / 1e6);
+            return;
+        }
+        if (args.length > 0 && args[0].equals("--in-lab")) {
+            inLab(Path.of(args[1]), Long.parseLong(args[2]) << 20);
+            return;
+        }
+        long mib = args.length > 0 ? Long.parseLong(args[0]) : 1024;
+        Path dir = Files.createDirectories(Path.of("vfio-common/target/bench").toAbsolutePath());
+        Path src = dir.resolve("dma_map_bench.c");
+        Path exe = dir.resolve("dma_map_bench");
+        try (InputStream in = DmaMapBench.class.getResourceAsStream("dma_map_bench.c")) {
+            if (in == null) {
+                throw new IllegalStateException("dma_map_bench.c missing from the test class path; run test-compile");
+            }
+            Files.write(src, in.readAllBytes());
+        }
+        Process gcc = new ProcessBuilder("gcc", "-O2", "-o", exe.toString(), src.toString()).inheritIO().start();
+        if (!gcc.waitFor(120, TimeUnit.SECONDS) || gcc.exitValue() != 0) {
+            throw new IllegalStateException("gcc failed on " + src + " (apt-get install gcc linux-libc-dev)");
+        }
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        // The in-lab JVM uses the default collector (G1); -Dbench.compareGc=true adds a ParallelGC run to show
+        // how much of vfio-common's per-mapping cost is garbage collection of the mapping objects.
+        StringBuilder cmd = new StringBuilder();
+        List<String> gcs = Boolean.getBoolean("bench.compareGc") ? List.of("-XX:+UseG1GC", "-XX:+UseParallelGC")
+                : List.of("-XX:+UseG1GC");
+        for (String gc : gcs) {
+            cmd.append("echo '== JVM ").append(gc).append(" =='; ").append(java)
+                    .append(" --enable-native-access=ALL-UNNAMED -Xmx512m ").append(gc).append(" -cp ")
+                    .append(System.getProperty("java.class.path")).append(' ').append(DmaMapBench.class.getName())
+                    .append(" --in-lab ").append(exe).append(' ').append(mib).append(" 2>&1 || exit 1; ");
+        }
+        LabResult r = Lab.x86().withMemory("4G").withTimeout(Duration.ofMinutes(60)).withEcho(System.out)
+                .run(List.of("sh", "-c", cmd.toString()));
+        System.exit(r.status());
+    }
+
+    private static void inLab(Path cExe, long size) throws Exception {
+        int group = bindEdu();
+        Files.writeString(Path.of("/sys/module/vfio_iommu_type1/parameters/dma_entry_limit"), Long.toString(size / PAGE + 1024));
+        System.out.printf("DMA map+unmap of %d MiB in %d KiB mappings (%d each way), edu group %d%n",
+                size >> 20, PAGE >> 10, size / PAGE, group);
+        javaRound(group, Math.min(size, 128L << 20)); // JIT warm-up
+        rawRound(group, Math.min(size, 128L << 20));
+        long bestC = Long.MAX_VALUE, bestJ = Long.MAX_VALUE, bestRaw = Long.MAX_VALUE;
+        for (int round = 0; round < ROUNDS; round++) {
+            // Alternate the order so background load on the (shared, emulated) machine hits each side alike.
+            long[] c = round % 2 == 0 ? cRound(cExe, group, size) : new long[0];
+            long gc0 = gcMillis();
+            long[] j = javaRound(group, size);
+            long gc = gcMillis() - gc0;
+            long[] raw = rawRound(group, size);
+            if (c.length == 0) {
+                c = cRound(cExe, group, size);
+            }
+            System.out.printf("round %d: C map %.1f ms unmap %.1f ms | vfio-common map %.1f ms unmap %.1f ms (GC %d ms)"
+                    + " | raw FFM map %.1f ms unmap %.1f ms%n", round, c[0] / 1e6, c[1] / 1e6, j[0] / 1e6, j[1] / 1e6,
+                    gc, raw[0] / 1e6, raw[1] / 1e6);
+            bestC = Math.min(bestC, c[0] + c[1]);
+            bestJ = Math.min(bestJ, j[0] + j[1]);
+            bestRaw = Math.min(bestRaw, raw[0] + raw[1]);
+        }
+        long ops = 2 * size / PAGE;
+        System.out.printf("BENCH C           %.1f ms total, %.0f ns per ioctl%n", bestC / 1e6, (double) bestC / ops);
+        System.out.printf("BENCH vfio-common %.1f ms total, %.0f ns per ioctl%n", bestJ / 1e6, (double) bestJ / ops);
+        System.out.printf("BENCH raw FFM     %.1f ms total, %.0f ns per ioctl%n", bestRaw / 1e6, (double) bestRaw / ops);
+        System.out.printf("BENCH ratio vfio-common/C = %.3f (goal <= 1.10); raw FFM/C = %.3f%n",
+                (double) bestJ / bestC, (double) bestRaw / bestC);
+    }
+
+    /** Binds edu to vfio-pci through sysfs (what LabHost.bindToVfio does for tests) and returns its group. */
+    private static int bindEdu() throws IOException, InterruptedException {
+        String bdf = LabDevice.EDU.bdf();
+        Path dev = Path.of("/sys/bus/pci/devices", bdf);
+        if (!Files.exists(Path.of("/sys/bus/pci/drivers/vfio-pci"))) {
+            new ProcessBuilder("modprobe", "vfio-pci").inheritIO().start().waitFor();
+        }
+        Path driver = dev.resolve("driver");
+        if (!Files.exists(driver) || !Files.readSymbolicLink(driver).getFileName().toString().equals("vfio-pci")) {
+            if (Files.exists(driver)) {
+                Files.writeString(driver.resolve("unbind"), bdf);
+            }
+            Files.writeString(dev.resolve("driver_override"), "vfio-pci");
+            Files.writeString(Path.of("/sys/bus/pci/drivers_probe"), bdf);
+        }
+        return Integer.parseInt(Files.readSymbolicLink(dev.resolve("iommu_group")).getFileName().toString());
+    }
+
+    private static long[] javaRound(int group, long size) {
+        int n = (int) (size / PAGE);
+        try (VfioContainer c = VfioContainer.open(); VfioGroup g = c.attach(group); Arena arena = Arena.ofShared()) {
+            long addr = Native.mmap(size, Native.PROT_READ | Native.PROT_WRITE, Native.MAP_PRIVATE | Native.MAP_ANONYMOUS, -1, 0);
+            if (Native.failed(addr)) {
+                throw new IllegalStateException("mmap of " + size + " bytes failed");
+            }
+            MemorySegment mem = MemorySegment.ofAddress(addr).reinterpret(size, arena, s -> Native.munmap(addr, size));
+            mem.fill((byte) 1);
+            List<DmaMapping> maps = new ArrayList<>(n);
+            long t0 = System.nanoTime();
+            for (int i = 0; i < n; i++) {
+                maps.add(c.map(arena, mem.asSlice(i * PAGE, PAGE), IOVA_BASE + i * PAGE, DmaPermission.READ_WRITE));
+            }
+            long t1 = System.nanoTime();
+            for (int i = 0; i < n; i++) {
+                maps.get(i).close();
+            }
+            long t2 = System.nanoTime();
+            return new long[] {t1 - t0, t2 - t1};
+        }
+    }
+
+    private static long gcMillis() {
+        long t = 0;
+        for (java.lang.management.GarbageCollectorMXBean b : java.lang.management.ManagementFactory.getGarbageCollectorMXBeans()) {
+            t += Math.max(0, b.getCollectionTime());
+        }
+        return t;
+    }
+
+    /**
+     * The FFM floor: the same ioctls through {@link Native#ioctl} on one preallocated struct, no bookkeeping,
+     * so the difference to {@link #javaRound} is what vfio-common's checks and mapping objects cost.
+     */
+    private static long[] rawRound(int group, long size) {
+        int n = (int) (size / PAGE);
+        try (VfioContainer c = VfioContainer.open(); VfioGroup g = c.attach(group); Arena arena = Arena.ofConfined()) {
+            long addr = Native.mmap(size, Native.PROT_READ | Native.PROT_WRITE, Native.MAP_PRIVATE | Native.MAP_ANONYMOUS, -1, 0);
+            if (Native.failed(addr)) {
+                throw new IllegalStateException("mmap of " + size + " bytes failed");
+            }
+            MemorySegment mem = MemorySegment.ofAddress(addr).reinterpret(size, arena, s -> Native.munmap(addr, size));
+            mem.fill((byte) 1);
+            int fd = c.fd();
+            MemorySegment map = arena.allocate(VfioAbi.DmaMap.LAYOUT);
+            MemorySegment unmap = arena.allocate(VfioAbi.DmaUnmap.LAYOUT);
+            VfioAbi.DmaMap.ARGSZ.set(map, (int) VfioAbi.DmaMap.LAYOUT.byteSize());
+            VfioAbi.DmaMap.FLAGS.set(map, VfioAbi.VFIO_DMA_MAP_FLAG_READ | VfioAbi.VFIO_DMA_MAP_FLAG_WRITE);
+            VfioAbi.DmaMap.SIZE.set(map, PAGE);
+            VfioAbi.DmaUnmap.ARGSZ.set(unmap, (int) VfioAbi.DmaUnmap.LAYOUT.byteSize());
+            long t0 = System.nanoTime();
+            for (int i = 0; i < n; i++) {
+                VfioAbi.DmaMap.VADDR.set(map, addr + i * PAGE);
+                VfioAbi.DmaMap.IOVA.set(map, IOVA_BASE + i * PAGE);
+                if (Native.ioctl(fd, VfioAbi.VFIO_IOMMU_MAP_DMA, map) < 0) {
+                    throw new IllegalStateException("raw VFIO_IOMMU_MAP_DMA failed at mapping " + i);
+                }
+            }
+            long t1 = System.nanoTime();
+            for (int i = 0; i < n; i++) {
+                VfioAbi.DmaUnmap.IOVA.set(unmap, IOVA_BASE + i * PAGE);
+                VfioAbi.DmaUnmap.SIZE.set(unmap, PAGE);
+                if (Native.ioctl(fd, VfioAbi.VFIO_IOMMU_UNMAP_DMA, unmap) < 0) {
+                    throw new IllegalStateException("raw VFIO_IOMMU_UNMAP_DMA failed at mapping " + i);
+                }
+            }
+            long t2 = System.nanoTime();
+            return new long[] {t1 - t0, t2 - t1};
+        }
+    }
+
+    private static long[] cRound(Path exe, int group, long size) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(exe.toString(), Integer.toString(group), Long.toString(size), Long.toString(IOVA_BASE))
+                .redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (!p.waitFor(30, TimeUnit.MINUTES) || p.exitValue() != 0) {
+            throw new IllegalStateException("C baseline failed: " + out);
+        }
+        Matcher m = Pattern.compile("map_ns=(\\d+) unmap_ns=(\\d+)").matcher(out);
+        if (!m.find()) {
+            throw new IllegalStateException("unexpected C output: " + out);
+        }
+        return new long[] {Long.parseLong(m.group(1)), Long.parseLong(m.group(2))};
+    }
+}

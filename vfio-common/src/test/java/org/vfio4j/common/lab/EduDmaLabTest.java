@@ -1,0 +1,161 @@
+package org.vfio4j.common.lab;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.util.List;
+
+import org.junit.jupiter.api.Test;
+import org.vfio4j.common.DmaBuffer;
+import org.vfio4j.common.DmaMapping;
+import org.vfio4j.common.DmaPermission;
+import org.vfio4j.common.SparseArea;
+import org.vfio4j.common.VfioContainer;
+import org.vfio4j.common.VfioGroup;
+import org.vfio4j.common.VfioRegion;
+import org.vfio4j.lab.LabDevice;
+import org.vfio4j.lab.LabHost;
+import org.vfio4j.lab.LabResult;
+import org.vfio4j.lab.LabTest;
+
+/** edu's DMA engine through VFIO: round trip, register paths, isolation, and unprivileged use. */
+@LabTest
+class EduDmaLabTest {
+    private static final ValueLayout.OfInt LE32 = ValueLayout.JAVA_INT.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfLong LE64 = ValueLayout.JAVA_LONG.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    @Test
+    void dmaRoundTripThroughMappedBuffers(LabHost host) {
+        int group = Integer.parseInt(host.bindToVfio(LabDevice.EDU));
+        try (VfioContainer c = VfioContainer.open();
+                VfioGroup g = c.attach(group);
+                Edu edu = new Edu(g.openDevice(LabDevice.EDU.bdf()));
+                DmaBuffer src = c.allocate(4096, DmaPermission.READ_WRITE);
+                DmaBuffer dst = c.allocate(4096, DmaPermission.READ_WRITE)) {
+            assertTrue(src.iova() + 4096 <= Edu.DMA_LIMIT && dst.iova() + 4096 <= Edu.DMA_LIMIT, "edu reaches 28 bits");
+            assertEquals("ROUNDTRIP OK", EduRoundTripMain.roundTrip(edu, src, dst, 1));
+            // A second, different pattern proves the first result was not left over.
+            assertEquals("ROUNDTRIP OK", EduRoundTripMain.roundTrip(edu, src, dst, 2));
+            assertEquals(2, c.mappings().size());
+        }
+    }
+
+    @Test
+    void userArenaMappingIsUnmappedWhenTheArenaCloses(LabHost host) {
+        int group = Integer.parseInt(host.bindToVfio(LabDevice.EDU));
+        try (VfioContainer c = VfioContainer.open(); VfioGroup g = c.attach(group)) {
+            DmaMapping m;
+            try (Arena arena = Arena.ofConfined()) {
+                MemorySegment seg = arena.allocate(8192, 4096);
+                m = c.map(arena, seg, 0x40_0000L, DmaPermission.READ_WRITE);
+                assertTrue(m.isLive());
+                assertEquals(List.of(m), c.mappings());
+            }
+            assertTrue(!m.isLive(), "closing the arena unmapped the DMA first");
+            assertEquals(List.of(), c.mappings());
+            // The IOVA is free again in the kernel too: mapping it anew succeeds.
+            try (Arena arena = Arena.ofConfined()) {
+                c.map(arena, arena.allocate(8192, 4096), 0x40_0000L, DmaPermission.READ_WRITE);
+            }
+        }
+    }
+
+    @Test
+    void sameRegistersThroughMmapAndThroughRegionAccess(LabHost host) {
+        int group = Integer.parseInt(host.bindToVfio(LabDevice.EDU));
+        try (VfioContainer c = VfioContainer.open();
+                VfioGroup g = c.attach(group);
+                Edu edu = new Edu(g.openDevice(LabDevice.EDU.bdf()))) {
+            VfioRegion bar0 = edu.bar0();
+            assertEquals(1 << 20, bar0.size(), "edu's BAR0 is 1 MiB");
+            List<SparseArea> areas = bar0.info().mmapAreas();
+            assertEquals(List.of(new SparseArea(0, 1 << 20)), areas);
+            MemorySegment regs = bar0.mmap(areas.get(0));
+            assertEquals(0x010000ed, regs.get(LE32, Edu.ID));
+            assertEquals(bar0.read32(Edu.ID), regs.get(LE32, Edu.ID));
+            // liveness register: reads back the inverse of what was written, whichever path wrote it
+            bar0.write32(Edu.LIVENESS, 0x12345678);
+            assertEquals(~0x12345678, regs.get(LE32, Edu.LIVENESS));
+            regs.set(LE32, Edu.LIVENESS, 0x0badf00d);
+            assertEquals(~0x0badf00d, bar0.read32(Edu.LIVENESS));
+            // 8-byte DMA address register
+            regs.set(LE64, Edu.DMA_SRC, 0x1234_5000L);
+            assertEquals(0x1234_5000L, bar0.read64(Edu.DMA_SRC));
+            bar0.write64(Edu.DMA_DST, 0x0765_4000L);
+            assertEquals(0x0765_4000L, regs.get(LE64, Edu.DMA_DST));
+            bar0.close();
+            try {
+                regs.get(LE32, Edu.ID);
+                throw new AssertionError("a segment of a closed region must not be readable");
+            } catch (IllegalStateException expected) {
+                // unmapped, and the segment knows it
+            }
+        }
+    }
+
+    @Test
+    void dmaToAnUnmappedIovaTouchesNoneOfOurMemoryAndFaults(LabHost host) {
+        int group = Integer.parseInt(host.bindToVfio(LabDevice.EDU));
+        long unmapped = 0x0800_0000L; // 128 MiB: inside edu's 28-bit reach, never mapped here
+        host.sh("dmesg -C");
+        try (VfioContainer c = VfioContainer.open();
+                VfioGroup g = c.attach(group);
+                Edu edu = new Edu(g.openDevice(LabDevice.EDU.bdf()));
+                DmaBuffer src = c.allocate(4096, DmaPermission.READ_WRITE);
+                DmaBuffer guard = c.allocate(4096, DmaPermission.READ_WRITE);
+                Arena arena = Arena.ofConfined()) {
+            assertTrue(c.mappings().stream().noneMatch(m -> m.iova() <= unmapped && unmapped < m.iova() + m.size()));
+            src.segment().fill((byte) 0xa5);
+            guard.segment().fill((byte) 0x3c);
+            MemorySegment plain = arena.allocate(1 << 16, 4096);
+            plain.fill((byte) 0x77);
+            edu.toDevice(src.iova(), 2048); // edu's buffer now holds 0xa5
+            edu.toRam(unmapped, 2048);      // the IOMMU must block this write
+            for (MemorySegment s : List.of(guard.segment(), plain)) {
+                byte expect = s == plain ? (byte) 0x77 : (byte) 0x3c;
+                for (long i = 0; i < s.byteSize(); i++) {
+                    assertEquals(expect, s.get(ValueLayout.JAVA_BYTE, i), "byte " + i + " changed");
+                }
+            }
+        }
+        LabResult dmesg = host.sh("dmesg");
+        String log = dmesg.output();
+        assertTrue(log.contains("DMAR") && log.toLowerCase().contains("fault") && log.contains("8000000"),
+                "the lab host should log a DMAR fault at IOVA 0x8000000:\n" + log);
+    }
+
+    @Test
+    void unprivilegedUserWithEnoughMemlock(LabHost host) {
+        int group = Integer.parseInt(host.bindToVfio(LabDevice.EDU));
+        // Two 4 KiB buffers are pinned: exactly 8 KiB of RLIMIT_MEMLOCK is enough.
+        LabResult r = runAsNobody(host, group, 8192);
+        assertEquals(0, r.status(), r.output());
+        assertTrue(r.output().contains("ROUNDTRIP OK"), r.output());
+    }
+
+    @Test
+    void unprivilegedUserWithTooLittleMemlockGetsAClearError(LabHost host) {
+        int group = Integer.parseInt(host.bindToVfio(LabDevice.EDU));
+        LabResult r = runAsNobody(host, group, 4096);
+        assertEquals(1, r.status(), r.output());
+        assertTrue(r.output().contains("RLIMIT_MEMLOCK") && r.output().contains("ENOMEM")
+                && r.output().contains("prlimit --memlock"), r.output());
+        assertTrue(!r.output().contains("\tat "), "no stack trace for a limit the user set: " + r.output());
+    }
+
+    private static LabResult runAsNobody(LabHost host, int group, int memlock) {
+        host.sh("chown 65534:65534 /dev/vfio/" + group);
+        try {
+            return host.sh("prlimit --memlock=" + memlock + ":" + memlock
+                    + " setpriv --reuid=65534 --regid=65534 --clear-groups " + LabSupport.java()
+                    + " --enable-native-access=ALL-UNNAMED -XX:-UsePerfData -cp " + LabSupport.childClassPath() + " "
+                    + EduRoundTripMain.class.getName() + " " + group + " " + LabDevice.EDU.bdf() + " 2>&1");
+        } finally {
+            host.sh("chown 0:0 /dev/vfio/" + group);
+        }
+    }
+}
