@@ -65,6 +65,7 @@ public final class Pl011Uart implements MmioDevice {
 
     private int readData() {
         Integer c = rx.poll();
+        notifyAll();
         if (rx.isEmpty()) {
             ris &= ~(INT_RX | INT_RT);
             update();
@@ -109,9 +110,11 @@ public final class Pl011Uart implements MmioDevice {
         update();
     }
 
-    /** Whether the FIFO has room (the stdin pump waits while it is full). */
-    public synchronized boolean canReceive() {
-        return rx.size() < FIFO_DEPTH;
+    /** Waits until the receive FIFO has room (the stdin pump calls this before {@link #receive}). */
+    public synchronized void awaitRoom() throws InterruptedException {
+        while (rx.size() >= FIFO_DEPTH) {
+            wait();
+        }
     }
 
     private void update() {

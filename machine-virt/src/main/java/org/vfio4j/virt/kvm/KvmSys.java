@@ -23,7 +23,7 @@ import java.lang.invoke.VarHandle;
  * unblocked during {@code KVM_RUN} (KVM_SET_SIGNAL_MASK) makes {@code KVM_RUN} return EINTR without a
  * handler ever running.
  */
-final class KvmSys {
+public final class KvmSys {
     /** The stop signal (SIGUSR1, the same number on arm64 and x86_64; HotSpot does not use it). */
     static final int SIGUSR1 = 10;
     /** glibc's sigset_t is 128 bytes; the kernel's is the first 8. */
@@ -60,11 +60,27 @@ final class KvmSys {
     }
 
     /** pthread_self(3). */
-    static long pthreadSelf() {
+    public static long pthreadSelf() {
         try {
             return (long) PTHREAD_SELF.invokeExact();
         } catch (Throwable t) {
             throw new AssertionError("FFM downcall failed unexpectedly", t);
+        }
+    }
+
+    /**
+     * Blocks the stop signal in the calling (vCPU) thread; returns the mask to give KVM_SET_SIGNAL_MASK, which
+     * unblocks it while in KVM_RUN.
+     */
+    public static long blockStopSignal() {
+        return blockAndRunMask(SIGUSR1);
+    }
+
+    /** Sends the stop signal to vCPU thread {@code thread} (alive, as {@link #pthreadSelf()} returned it). */
+    public static void kick(long thread) {
+        int r = pthreadKill(thread, SIGUSR1);
+        if (r != 0) {
+            throw new KvmException("pthread_kill(vCPU thread, SIGUSR1)", r, "");
         }
     }
 
