@@ -43,6 +43,8 @@ public final class KvmRunner implements MachineRunner {
     static final int IPA_BITS = 64 - Long.numberOfLeadingZeros(MemoryMap.PCIE_MMIO_HIGH.end() - 1);
 
     private final Gicv3 gic;
+    /** Released once everything is closed and the outcome printed; the SIGTERM hook waits for it. */
+    private final CountDownLatch finished = new CountDownLatch(1);
     private @Nullable KvmIrqRouting routing;
 
     @Inject
@@ -81,7 +83,7 @@ public final class KvmRunner implements MachineRunner {
                     + "give an uncompressed arm64 Image (arch/arm64/boot/Image)");
             return 2;
         }
-        RunOutcome end;
+        RunOutcome end = RunOutcome.failed("the VMM failed unexpectedly (stack trace below)");
         try {
             end = boot(machine, kernel, dtb, out, err);
         } catch (KvmException e) {
@@ -90,8 +92,10 @@ public final class KvmRunner implements MachineRunner {
             end = RunOutcome.failed("cannot load the guest: " + e.getMessage());
         } catch (IllegalArgumentException e) {
             end = RunOutcome.failed(e.getMessage());
+        } finally {
+            err.println(end.message());
+            finished.countDown();
         }
-        err.println(end.message());
         return end.status();
     }
 
@@ -156,11 +160,10 @@ public final class KvmRunner implements MachineRunner {
         CompletableFuture<RunOutcome> outcome = new CompletableFuture<>();
         ExitHandler handler = new ExitHandler(bus);
         List<VcpuThread> threads = new ArrayList<>();
-        CountDownLatch tornDown = new CountDownLatch(1);
         Thread hook = new Thread(() -> {
             outcome.complete(RunOutcome.terminated());
             try {
-                tornDown.await(10, TimeUnit.SECONDS);
+                finished.await(10, TimeUnit.SECONDS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
@@ -185,7 +188,6 @@ public final class KvmRunner implements MachineRunner {
                 }
             }
             vm.close();
-            tornDown.countDown();
             try {
                 Runtime.getRuntime().removeShutdownHook(hook);
             } catch (IllegalStateException e) {
