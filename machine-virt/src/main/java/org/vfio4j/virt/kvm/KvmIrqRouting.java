@@ -27,7 +27,7 @@ import org.vfio4j.common.IrqRouter;
  * }
  */
 public final class KvmIrqRouting {
-    private final KvmVm vm;
+    private final IrqfdOps vm;
     private final int spis;
     private final boolean resample;
     private final TreeMap<Integer, GsiRoute> msiRoutes = new TreeMap<>();
@@ -38,6 +38,10 @@ public final class KvmIrqRouting {
      * @param resample whether the host has KVM_CAP_IRQFD_RESAMPLE
      */
     public KvmIrqRouting(KvmVm vm, int spis, boolean resample) {
+        this((IrqfdOps) vm, spis, resample);
+    }
+
+    KvmIrqRouting(IrqfdOps vm, int spis, boolean resample) {
         this.vm = vm;
         this.spis = spis;
         this.resample = resample;

@@ -24,7 +24,7 @@ import org.vfio4j.virt.kvm.ArmKvmAbi.VcpuInit;
  * <p>Why it owns its vCPUs and devices: they must be closed before the VM fd, in reverse order of creation;
  * {@link #close()} does that, so a runner that closes the VM leaks nothing.
  */
-public final class KvmVm implements AutoCloseable {
+public final class KvmVm implements AutoCloseable, IrqfdOps {
     private final Kvm kvm;
     private final int fd;
     private final int runSize;
@@ -156,12 +156,14 @@ public final class KvmVm implements AutoCloseable {
      * KVM_IRQFD: each signal of {@code trigger} raises {@code gsi}; with {@code resample} non-null the line is
      * level-triggered, deasserted and {@code resample} signalled when the guest EOIs it.
      */
+    @Override
     public void irqfd(EventFd trigger, int gsi, @Nullable EventFd resample) {
         irqfd(trigger.fd(), gsi, resample == null ? 0 : ArmKvmAbi.KVM_IRQFD_FLAG_RESAMPLE,
                 resample == null ? 0 : resample.fd(), "KVM_IRQFD(gsi " + gsi + ")");
     }
 
     /** KVM_IRQFD with KVM_IRQFD_FLAG_DEASSIGN: stops {@code trigger} raising {@code gsi}. */
+    @Override
     public void irqfdDeassign(EventFd trigger, int gsi) {
         irqfd(trigger.fd(), gsi, ArmKvmAbi.KVM_IRQFD_FLAG_DEASSIGN, 0, "KVM_IRQFD(deassign gsi " + gsi + ")");
     }
@@ -182,6 +184,7 @@ public final class KvmVm implements AutoCloseable {
     }
 
     /** KVM_SET_GSI_ROUTING: replaces the whole routing table with {@code routes}. */
+    @Override
     public void setGsiRouting(List<GsiRoute> routes) {
         try (Arena a = Arena.ofConfined()) {
             long entry = RoutingEntry.LAYOUT.byteSize();
