@@ -42,6 +42,8 @@ public final class KvmSys {
             LINKER.defaultLookup().findOrThrow("pthread_self"), FunctionDescriptor.of(JAVA_LONG));
     private static final MethodHandle PTHREAD_KILL = LINKER.downcallHandle(
             LINKER.defaultLookup().findOrThrow("pthread_kill"), FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_INT));
+    private static final MethodHandle SIGNAL = LINKER.downcallHandle(
+            LINKER.defaultLookup().findOrThrow("signal"), FunctionDescriptor.of(ADDRESS, JAVA_INT, ADDRESS));
     private static final MethodHandle PTHREAD_SIGMASK = LINKER.downcallHandle(
             LINKER.defaultLookup().findOrThrow("pthread_sigmask"), FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS));
 
@@ -73,7 +75,33 @@ public final class KvmSys {
      * unblocks it while in KVM_RUN.
      */
     public static long blockStopSignal() {
+        ignoreStopSignal();
         return blockAndRunMask(SIGUSR1);
+    }
+
+    private static volatile boolean ignored;
+
+    /**
+     * Sets the stop signal's disposition to SIG_IGN (once per process). A blocked signal is never discarded as
+     * ignored (the kernel checks {@code blocked} and, during KVM_RUN, {@code real_blocked}), so it still
+     * interrupts KVM_RUN; but once it is unblocked anywhere — e.g. by the C library while a vCPU thread exits
+     * with the signal still pending — it is dropped instead of killing the process (SIGUSR1's default action).
+     */
+    private static synchronized void ignoreStopSignal() {
+        if (ignored) {
+            return;
+        }
+        try {
+            MemorySegment previous = (MemorySegment) SIGNAL.invokeExact(SIGUSR1, MemorySegment.ofAddress(1L));
+            if (previous.address() == -1L) {
+                throw new KvmException("signal(SIGUSR1, SIG_IGN)", 22, "");
+            }
+        } catch (KvmException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new AssertionError("FFM downcall failed unexpectedly", t);
+        }
+        ignored = true;
     }
 
     /** Sends the stop signal to vCPU thread {@code thread} (alive, as {@link #pthreadSelf()} returned it). */
