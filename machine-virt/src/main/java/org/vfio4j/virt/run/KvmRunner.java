@@ -16,6 +16,7 @@ import org.vfio4j.virt.MachineRunner;
 import org.vfio4j.virt.board.Gicv3;
 import org.vfio4j.virt.board.KernelImage;
 import org.vfio4j.virt.board.MemoryMap;
+import org.vfio4j.virt.emu.AbsentDevices;
 import org.vfio4j.virt.emu.MmioBus;
 import org.vfio4j.virt.emu.Pl011Uart;
 import org.vfio4j.virt.kvm.ArmKvmAbi;
@@ -155,6 +156,7 @@ public final class KvmRunner implements MachineRunner {
         MmioBus bus = new MmioBus(err::println);
         Pl011Uart uart = new Pl011Uart(level -> vm.irqLine(MemoryMap.UART_SPI, level), out);
         bus.add(MemoryMap.UART, "pl011", uart);
+        bus.add(MemoryMap.PCIE_ECAM, "pcie-ecam (no devices)", new AbsentDevices());
         StdinPump.start(System.in, uart);
 
         CompletableFuture<RunOutcome> outcome = new CompletableFuture<>();

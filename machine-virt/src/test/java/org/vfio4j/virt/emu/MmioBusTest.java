@@ -62,6 +62,15 @@ class MmioBusTest {
     }
 
     @Test
+    void anEmptyPcieBusReadsAllOnesInEveryWidth() {
+        AbsentDevices ecam = new AbsentDevices();
+        assertEquals(0xffL, ecam.read(0, 1));
+        assertEquals(0xffffL, ecam.read(2, 2));
+        assertEquals(0xffff_ffffL, ecam.read(0x8000, 4));
+        assertEquals(-1L, ecam.read(0, 8));
+    }
+
+    @Test
     void overlappingWindowsAreRefused() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> bus.add(new MmioRange(0x0900_0800L, 0x1000), "c", new Probe(0)));
