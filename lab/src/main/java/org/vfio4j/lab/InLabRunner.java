@@ -31,7 +31,11 @@ import org.junit.platform.launcher.core.LauncherFactory;
  * extensions and assertions behave exactly as written. Output printed by each test is captured
  * (and still shown) so a failure on the build host can show what that test printed.
  *
- * <p>Usage (by LabExtension only): {@code InLabRunner RESULTS_FILE CLASS...}.
+ * <p>Several classes run one after the other in this one JVM (see {@link LabBatch}); each class's
+ * outcomes are written as soon as it finishes, so a crash later keeps earlier classes' results, and
+ * every default device is given back to its host driver between classes.
+ *
+ * <p>Usage (by LabExtension only): {@code InLabRunner RESULTS_DIR CLASS...}.
  */
 public final class InLabRunner {
     private InLabRunner() {
@@ -44,13 +48,40 @@ public final class InLabRunner {
             System.exit(2);
         }
         Capture capture = new Capture(System.out, System.err);
-        List<LabOutcome> outcomes = new ArrayList<>();
-        LauncherDiscoveryRequestBuilder request = LauncherDiscoveryRequestBuilder.request();
-        for (int i = 1; i < args.length; i++) {
-            request.selectors(selectClass(args[i]));
-        }
-        LauncherDiscoveryRequest req = request.build();
         Launcher launcher = LauncherFactory.create();
+        Path dir = Path.of(args[0]);
+        for (int i = 1; i < args.length; i++) {
+            List<LabOutcome> outcomes = runClass(launcher, args[i], capture);
+            System.out.flush();
+            System.err.flush();
+            Path results = dir.resolve(LabClassRun.resultsFile(i - 1));
+            Path tmp = results.resolveSibling(results.getFileName() + ".tmp");
+            try (OutputStream o = Files.newOutputStream(tmp)) {
+                LabOutcome.writeAll(outcomes, o);
+            }
+            Files.move(tmp, results, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            if (i + 1 < args.length) {
+                resetDevices();
+            }
+        }
+        System.exit(0);
+    }
+
+    /** Gives every default device back to its host driver, so the next class starts from the default state. */
+    private static void resetDevices() {
+        LabHost host = new LabHost();
+        for (LabDevice d : LabDevice.values()) {
+            try {
+                host.bindToHostDriver(d);
+            } catch (LabException e) {
+                System.err.println("vfio4j lab: resetting " + d + " between test classes failed: " + e.getMessage());
+            }
+        }
+    }
+
+    private static List<LabOutcome> runClass(Launcher launcher, String className, Capture capture) {
+        List<LabOutcome> outcomes = new ArrayList<>();
+        LauncherDiscoveryRequest req = LauncherDiscoveryRequestBuilder.request().selectors(selectClass(className)).build();
         launcher.execute(req, new TestExecutionListener() {
             @Override
             @NonNullByDefault({})
@@ -79,15 +110,7 @@ public final class InLabRunner {
                 outcomes.add(LabOutcome.of(id.getUniqueId(), s, t, t == null ? "" : String.valueOf(t.getMessage()), out));
             }
         });
-        System.out.flush();
-        System.err.flush();
-        Path results = Path.of(args[0]);
-        Path tmp = results.resolveSibling(results.getFileName() + ".tmp");
-        try (OutputStream o = Files.newOutputStream(tmp)) {
-            LabOutcome.writeAll(outcomes, o);
-        }
-        Files.move(tmp, results);
-        System.exit(0);
+        return outcomes;
     }
 
     /** Tees System.out and System.err into a per-test buffer while a test runs. */

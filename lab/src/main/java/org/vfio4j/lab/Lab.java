@@ -108,8 +108,9 @@ public final class Lab {
     }
 
     /**
-     * As {@link #run(List)}, then hands {@code harvest} the run directory before it is deleted. The
-     * command sees that directory, writable, at {@value QemuCommand#GUEST_RUN_DIR}.
+     * As {@link #run(List)}, and hands {@code harvest} the run directory before it is deleted, also
+     * when the run failed (so partial results survive a crash). The command sees that directory,
+     * writable, at {@value QemuCommand#GUEST_RUN_DIR}.
      */
     LabResult run(List<String> command, Consumer<Path> harvest) {
         if (command.isEmpty()) {
@@ -120,6 +121,23 @@ public final class Lab {
             throw new LabException("the lab is not prepared (nothing in " + LabCache.x86().root()
                     + "); run './vfio4j lab prepare' first");
         }
+        LabPrepare.refreshInitramfs(kernel);
+        removeOrphanedRunDirs();
+        try {
+            return runOnce(kernel, command, harvest);
+        } catch (LabException.BootFailure e) {
+            Path log = LabCache.x86().root().resolve("last-boot-failure.log");
+            try {
+                Files.writeString(log, e.getMessage());
+            } catch (IOException ignored) {
+                // only a diagnostic
+            }
+            System.err.println("vfio4j lab: the lab host failed to boot (console in " + log + "); retrying once");
+            return runOnce(kernel, command, harvest);
+        }
+    }
+
+    private LabResult runOnce(LabCache.Kernel kernel, List<String> command, Consumer<Path> harvest) {
         Path runDir;
         try {
             runDir = Files.createTempDirectory(TEMP_PREFIX + ProcessHandle.current().pid() + "-");
@@ -127,20 +145,50 @@ public final class Lab {
             throw new LabException("cannot create the lab's run directory in " + System.getProperty("java.io.tmpdir")
                     + ": " + e.getMessage(), e);
         }
+        boolean ran = false;
         try {
             writeRunFiles(runDir, command);
+            ran = true;
             LabResult r = new LabProcess(QemuCommand.build(kernel, runDir, memory, extraDevices), runDir, timeout, echo)
-                    .run(String.join(" ", command));
+                    .run(shortName(command));
+            ran = false;
             harvest.accept(runDir);
             return r;
         } catch (IOException e) {
             throw new LabException("preparing the lab's run directory " + runDir + " failed: " + e.getMessage(), e);
         } finally {
+            if (ran) {
+                try {
+                    harvest.accept(runDir); // the run failed: keep what it left
+                } catch (RuntimeException e) {
+                    // the run's own failure is what the caller needs to see
+                }
+            }
             try {
                 LabPrepare.deleteTree(runDir);
             } catch (IOException e) {
                 System.err.println("vfio4j lab: could not delete " + runDir + ": " + e.getMessage());
             }
+        }
+    }
+
+    /** Deletes run directories of JVMs that no longer exist (killed with SIGKILL: nothing else leaves them). */
+    private static void removeOrphanedRunDirs() {
+        Path tmp = Path.of(System.getProperty("java.io.tmpdir"));
+        try (var dirs = Files.newDirectoryStream(tmp, TEMP_PREFIX + "*")) {
+            for (Path d : dirs) {
+                String[] parts = d.getFileName().toString().substring(TEMP_PREFIX.length()).split("-", 2);
+                try {
+                    long pid = Long.parseLong(parts[0]);
+                    if (ProcessHandle.of(pid).isEmpty()) {
+                        LabPrepare.deleteTree(d);
+                    }
+                } catch (NumberFormatException | IOException e) {
+                    // not ours or not removable: leave it
+                }
+            }
+        } catch (IOException e) {
+            // an unreadable tmpdir fails below, with a clearer message
         }
     }
 
@@ -159,6 +207,12 @@ public final class Lab {
         try (RandomAccessFile img = new RandomAccessFile(runDir.resolve("nvme.img").toFile(), "rw")) {
             img.setLength(NVME_IMAGE_BYTES);
         }
+    }
+
+    /** The command as messages name it: its words, cut short when long (class paths are). */
+    static String shortName(List<String> command) {
+        String s = String.join(" ", command);
+        return s.length() <= 160 ? s : s.substring(0, 100) + " ... " + s.substring(s.length() - 55);
     }
 
     /** Single-quotes {@code s} for POSIX sh. */

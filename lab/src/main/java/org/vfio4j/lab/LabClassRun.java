@@ -8,10 +8,15 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
 import java.util.jar.Attributes;
 import java.util.jar.JarFile;
 import java.util.jar.Manifest;
+
+import org.eclipse.jdt.annotation.Nullable;
 
 /**
  * Build-host side of a {@link LabTest} class: boots one lab host and runs the class there with
@@ -24,16 +29,25 @@ import java.util.jar.Manifest;
 final class LabClassRun {
     /** Seconds one class may take in the lab, boot included ({@code -Dvfio4j.lab.timeout=SECS}). */
     static final String TIMEOUT_PROPERTY = "vfio4j.lab.timeout";
-    private static final String RESULTS = "results.bin";
+    /** Extra seconds a batch gets per class beyond the first. */
+    private static final long SECONDS_PER_EXTRA_CLASS = 120;
 
-    /** What came back: the per-test outcomes and the in-lab JVM's status and output. */
-    record Result(List<LabOutcome> outcomes, LabResult jvm) {
+    /**
+     * What came back: the outcomes of each class that finished (a crash keeps the classes before it),
+     * and the in-lab JVM's status and output, or the lab's failure when the run did not complete.
+     */
+    record Result(Map<String, List<LabOutcome>> byClass, LabResult jvm, @Nullable LabException failure) {
     }
 
     private LabClassRun() {
     }
 
-    static Result run(String className) {
+    static String resultsFile(int index) {
+        return "results-" + index + ".bin";
+    }
+
+    /** Boots one lab host and runs {@code classNames} there, in order, in one JVM. */
+    static Result run(List<String> classNames) {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.add("--enable-native-access=ALL-UNNAMED");
@@ -48,29 +62,31 @@ final class LabClassRun {
         cmd.add("-cp");
         cmd.add(classPath());
         cmd.add(InLabRunner.class.getName());
-        cmd.add(QemuCommand.GUEST_RUN_DIR + "/" + RESULTS);
-        cmd.add(className);
-        long secs = Long.getLong(TIMEOUT_PROPERTY, 900);
+        cmd.add(QemuCommand.GUEST_RUN_DIR);
+        cmd.addAll(classNames);
+        long secs = Long.getLong(TIMEOUT_PROPERTY, 900) + SECONDS_PER_EXTRA_CLASS * (classNames.size() - 1);
         Lab lab = Lab.x86().withTimeout(Duration.ofSeconds(secs));
         if (Boolean.getBoolean("vfio4j.lab.echo")) {
             lab = lab.withEcho(System.out);
         }
-        List<List<LabOutcome>> box = new ArrayList<>();
-        LabResult jvm = lab.run(cmd, dir -> {
-            Path f = dir.resolve(RESULTS);
-            if (Files.isRegularFile(f)) {
-                try (InputStream in = Files.newInputStream(f)) {
-                    box.add(LabOutcome.readAll(in));
-                } catch (IOException e) {
-                    throw new LabException("reading the lab's test results " + f + " failed: " + e.getMessage(), e);
+        Map<String, List<LabOutcome>> byClass = new LinkedHashMap<>();
+        Consumer<Path> harvest = dir -> {
+            for (int i = 0; i < classNames.size(); i++) {
+                Path f = dir.resolve(resultsFile(i));
+                if (Files.isRegularFile(f)) {
+                    try (InputStream in = Files.newInputStream(f)) {
+                        byClass.put(classNames.get(i), LabOutcome.readAll(in));
+                    } catch (IOException e) {
+                        throw new LabException("reading the lab's test results " + f + " failed: " + e.getMessage(), e);
+                    }
                 }
             }
-        });
-        if (box.isEmpty()) {
-            throw new LabException("the JVM in the lab host ended (status " + jvm.status() + ") without reporting results for "
-                    + className + "\n--- its output (last lines) ---\n" + LabProcess.lastLines(jvm.output(), 60));
+        };
+        try {
+            return new Result(byClass, lab.run(cmd, harvest), null);
+        } catch (LabException e) {
+            return new Result(byClass, new LabResult(-1, ""), e);
         }
-        return new Result(box.get(0), jvm);
     }
 
     /** This JVM's class path with manifest-only jars replaced by their Class-Path entries. */

@@ -7,12 +7,24 @@ package org.vfio4j.lab;
  * {@link LabResult}; a lab that fails means the test could not even be attempted. The message is
  * written for the person at the terminal: what failed, what was seen, and what to do next.
  */
-public final class LabException extends RuntimeException {
+public class LabException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
     /** A lab failure described by {@code message}. */
     public LabException(String message) {
         super(message);
+    }
+
+    /**
+     * The lab host went down before the command started: a boot-time failure of the emulation
+     * (two kinds were seen under heavy load), which {@link Lab} retries once.
+     */
+    static final class BootFailure extends LabException {
+        private static final long serialVersionUID = 1L;
+
+        BootFailure(String message) {
+            super(message);
+        }
     }
 
     /** A lab failure described by {@code message}, caused by {@code cause}. */

@@ -1,7 +1,6 @@
 package org.vfio4j.lab;
 
 import java.lang.reflect.Method;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -20,8 +19,9 @@ import org.opentest4j.TestAbortedException;
  * Runs a {@link LabTest} class's body inside the lab host and reports each test's outcome on the
  * build host.
  *
- * <p>On the build host: before the class, one lab host is booted and {@link InLabRunner} runs the
- * whole class there in one JVM; then every test, lifecycle and template method invocation here is
+ * <p>On the build host: before the class, {@link InLabRunner} runs the whole class in a lab host,
+ * in one JVM (the first class runs all of this JVM's lab classes in one lab host: {@link LabBatch});
+ * then every test, lifecycle and template method invocation here is
  * skipped and replaced by the outcome recorded in the lab: success passes, an in-lab failure is
  * rethrown (the original exception when it can be rebuilt, with what the test printed attached as
  * a suppressed exception), an in-lab abort or skip becomes a skip. A lab that crashes or times out
@@ -44,13 +44,8 @@ public final class LabExtension implements BeforeAllCallback, InvocationIntercep
         if (Lab.inLab() || outcomes(context) != null) {
             return; // in the lab, or a @Nested class whose outer class already ran there
         }
-        Class<?> cls = context.getRequiredTestClass();
-        LabClassRun.Result r = LabClassRun.run(cls.getName());
-        Map<String, LabOutcome> byId = new HashMap<>();
-        for (LabOutcome o : r.outcomes()) {
-            byId.put(o.uniqueId(), o);
-        }
-        context.getStore(NS).put(OUTCOMES, new Outcomes(byId, r.jvm()));
+        LabBatch.ClassOutcomes r = LabBatch.outcomes(context.getRequiredTestClass());
+        context.getStore(NS).put(OUTCOMES, new Outcomes(r.byId(), r.jvm()));
     }
 
     /** The outcomes recorded for this context's class or an enclosing one. */

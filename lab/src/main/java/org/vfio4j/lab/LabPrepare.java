@@ -43,6 +43,20 @@ final class LabPrepare {
 
     /** Prepares the lab (or checks that it is prepared) and returns the kernel {@code lab run} boots. */
     LabCache.Kernel prepare() {
+        Path lockFile = compute("creating the cache directory " + cache.root(), () -> {
+            Files.createDirectories(cache.root());
+            return cache.root().resolve(".lock");
+        });
+        // Two preparations at once (two builds on a fresh machine) would share one download directory.
+        try (var channel = java.nio.channels.FileChannel.open(lockFile, java.nio.file.StandardOpenOption.CREATE,
+                java.nio.file.StandardOpenOption.WRITE); var lock = channel.lock()) {
+            return prepareLocked();
+        } catch (IOException e) {
+            throw new LabException("lab prepare: locking " + lockFile + " failed: " + e.getMessage(), e);
+        }
+    }
+
+    private LabCache.Kernel prepareLocked() {
         step("checking the Debian packages " + String.join(", ", PACKAGES), this::ensurePackages);
         LabCache.Kernel k = cache.current();
         if (k == null) {
@@ -59,6 +73,21 @@ final class LabPrepare {
         log.printf("lab ready: kernel %s (Debian %s %s) in %s%n", kernel.release(), kernel.packageName(),
                 kernel.packageVersion(), kernel.dir());
         return kernel;
+    }
+
+    /**
+     * Rebuilds the initramfs of an already prepared kernel if the init script or busybox changed
+     * since, so {@code lab run} after a code change never boots a stale init. No apt, no network.
+     */
+    static void refreshInitramfs(LabCache.Kernel kernel) {
+        String stamp = compute("hashing the initramfs inputs", () -> initramfsStamp(kernel));
+        boolean fresh = compute("checking the initramfs", () -> Files.isRegularFile(kernel.initramfs())
+                && Files.isRegularFile(kernel.initramfsStamp())
+                && Files.readString(kernel.initramfsStamp()).strip().equals(stamp));
+        if (!fresh) {
+            LabPrepare p = new LabPrepare(LabCache.x86(), System.err);
+            step("rebuilding the initramfs", () -> p.buildInitramfs(kernel, stamp));
+        }
     }
 
     private interface Step<T> {
@@ -133,7 +162,27 @@ final class LabPrepare {
         return missing;
     }
 
+    /**
+     * Fetches the kernel; when that fails as root, refreshes the package lists once and retries, since
+     * stale lists on a fresh machine may name a build the mirror has dropped (debian-security keeps
+     * only the newest).
+     */
     private LabCache.Kernel fetchKernel() {
+        try {
+            return fetchKernelOnce();
+        } catch (LabException e) {
+            if (!"root".equals(System.getProperty("user.name"))) {
+                throw e;
+            }
+            log.println(e.getMessage());
+            log.println("lab prepare: refreshing the package lists (apt-get update) and trying again");
+            step("refreshing the package lists with apt-get update", () -> Exec.inherit(
+                    List.of("apt-get", "update", "-q", "-o", "DPkg::Lock::Timeout=600"), null, Map.of()));
+            return fetchKernelOnce();
+        }
+    }
+
+    private LabCache.Kernel fetchKernelOnce() {
         String pkg = compute("resolving " + METAPACKAGE + " with apt-cache", this::resolveKernelPackage);
         String version = compute("reading the version of " + pkg, () -> field(
                 Exec.capture(List.of("apt-cache", "show", "--no-all-versions", pkg)), "Version"));
@@ -245,7 +294,7 @@ final class LabPrepare {
     }
 
     private void buildInitramfs(LabCache.Kernel k, String stamp) throws IOException {
-        Path tmp = k.initramfs().resolveSibling("initramfs.cpio.tmp");
+        Path tmp = Files.createTempFile(k.dir(), "initramfs.cpio.", ".tmp"); // unique: builds may race
         try (OutputStream out = new java.io.BufferedOutputStream(Files.newOutputStream(tmp));
                 Newc cpio = new Newc(out)) {
             for (String d : List.of("bin", "dev", "proc", "sys", "lib", "lib/modules", "newroot", "tmp", "run")) {
@@ -258,19 +307,27 @@ final class LabPrepare {
                 cpio.file("lib/modules/" + m + ".ko", 0644, Files.readAllBytes(k.modulesDir().resolve(m + ".ko")));
             }
         }
-        Files.move(tmp, k.initramfs(), StandardCopyOption.REPLACE_EXISTING);
+        Files.move(tmp, k.initramfs(), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         Files.writeString(k.initramfsStamp(), stamp + "\n");
         log.printf("lab prepare: initramfs %s (%d KiB)%n", k.initramfs(), Files.size(k.initramfs()) >> 10);
     }
 
+    /** Deletes {@code dir} and everything in it; tolerates files vanishing concurrently (teardown races). */
     static void deleteTree(Path dir) throws IOException {
         if (!Files.exists(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
             return;
         }
+        List<Path> all;
         try (var walk = Files.walk(dir)) {
-            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
+            all = walk.sorted(java.util.Comparator.reverseOrder()).toList();
+        } catch (UncheckedIOException | java.nio.file.NoSuchFileException e) {
+            if (Files.exists(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                deleteTree(dir); // something vanished mid-walk; walk again
             }
+            return;
+        }
+        for (Path p : all) {
+            Files.deleteIfExists(p);
         }
     }
 }

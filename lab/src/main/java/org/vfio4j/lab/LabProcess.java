@@ -24,6 +24,7 @@ import org.eclipse.jdt.annotation.Nullable;
  */
 final class LabProcess {
     private static final int CONSOLE_TAIL_LINES = 40;
+    private static final int BOOT_FAILURE_CONSOLE_LINES = 150;
 
     private final List<String> command;
     private final Path runDir;
@@ -48,7 +49,17 @@ final class LabProcess {
             throw new LabException("cannot start QEMU (" + e.getMessage()
                     + "); run './vfio4j lab prepare' to install qemu-system-x86", e);
         }
-        Thread hook = new Thread(() -> stop(qemu), "vfio4j-lab-teardown");
+        // On Ctrl-C/SIGTERM the JVM may halt before run()'s callers reach their finally blocks.
+        java.util.concurrent.atomic.AtomicBoolean signalled = new java.util.concurrent.atomic.AtomicBoolean();
+        Thread hook = new Thread(() -> {
+            signalled.set(true);
+            stop(qemu);
+            try {
+                LabPrepare.deleteTree(runDir);
+            } catch (IOException e) {
+                System.err.println("vfio4j lab: could not delete " + runDir + ": " + e.getMessage());
+            }
+        }, "vfio4j-lab-teardown");
         Runtime.getRuntime().addShutdownHook(hook);
         try {
             // QEMU's stdin stays open (never written): EOF there would disconnect the output port.
@@ -64,14 +75,24 @@ final class LabProcess {
             }
             out.join();
             err.join();
+            if (signalled.get()) {
+                throw new LabException("lab run: the JVM is shutting down (Ctrl-C or SIGTERM); the lab host was stopped");
+            }
             String text = output.toString(StandardCharsets.UTF_8);
             Path status = runDir.resolve("status");
             if (!Files.isRegularFile(status)) {
                 String qe = qemuErr.toString(StandardCharsets.UTF_8).strip();
-                String why = qemu.exitValue() != 0
-                        ? "QEMU exited with status " + qemu.exitValue() + (qe.isEmpty() ? "" : ":\n" + qe)
-                        : "the lab host powered off before '" + what + "' finished (crash or init failure)";
-                throw new LabException("lab run: " + why + tail("command output", output) + consoleTail());
+                if (qemu.exitValue() != 0) {
+                    throw new LabException("lab run: QEMU exited with status " + qemu.exitValue()
+                            + (qe.isEmpty() ? "" : ":\n" + qe) + tail("command output", output) + consoleTail());
+                }
+                if (!Files.exists(runDir.resolve("started"))) {
+                    throw new LabException.BootFailure("lab run: the lab host went down while booting, before '" + what
+                            + "' started" + tail("init output", output) + consoleTail(BOOT_FAILURE_CONSOLE_LINES));
+                }
+                throw new LabException("lab run: the lab host powered off before '" + what
+                        + "' finished (kernel crash, or the command powered it off)" + tail("command output", output)
+                        + consoleTail());
             }
             String s = Files.readString(status, StandardCharsets.UTF_8).strip();
             try {
@@ -138,10 +159,14 @@ final class LabProcess {
     }
 
     private String consoleTail() {
+        return consoleTail(CONSOLE_TAIL_LINES);
+    }
+
+    private String consoleTail(int lines) {
         try {
             Path log = runDir.resolve("console.log");
             String s = Files.isRegularFile(log) ? Files.readString(log, StandardCharsets.ISO_8859_1) : "";
-            return s.isBlank() ? "" : "\n--- lab host kernel console (last lines) ---\n" + lastLines(s, CONSOLE_TAIL_LINES);
+            return s.isBlank() ? "" : "\n--- lab host kernel console (last lines) ---\n" + lastLines(s, lines);
         } catch (IOException e) {
             return "\n(kernel console log unreadable: " + e.getMessage() + ")";
         }

@@ -42,6 +42,7 @@ mkdir -p $R/dev/pts $R/dev/shm
 mount -t devpts devpts $R/dev/pts
 mount -t tmpfs -o mode=1777 tmpfs $R/dev/shm
 
+: > $R/run/vfio4j/started   # from here on a failure is the command's, not the boot's
 env -i HOME=/root PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
   LANG=C.UTF-8 TERM=dumb VFIO4J_LAB=x86_64 \
   chroot $R /bin/sh /run/vfio4j/cmd.sh < /dev/null > "$OUT" 2>&1

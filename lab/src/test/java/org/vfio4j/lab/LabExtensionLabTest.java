@@ -42,6 +42,29 @@ class LabExtensionLabTest {
         }
     }
 
+    /** Run only through {@link EngineTestKit}: crashes the lab host's kernel mid-class. */
+    @LabTest
+    static class CrashFixture {
+        @Test
+        void crashesTheLabHost(LabHost host) {
+            host.sh("echo c > /proc/sysrq-trigger");
+        }
+    }
+
+    @Test
+    void aCrashedLabHostFailsTheClassClearlyAndLeavesNoQemu() {
+        Events containers = EngineTestKit.engine("junit-jupiter").selectors(selectClass(CrashFixture.class)).execute()
+                .containerEvents();
+        assertEquals(1, containers.failed().count(), () -> describe(containers));
+        Throwable t = containers.failed().list().get(0).getPayload(org.junit.platform.engine.TestExecutionResult.class)
+                .flatMap(org.junit.platform.engine.TestExecutionResult::getThrowable).orElseThrow();
+        assertTrue(t instanceof LabException, t.toString());
+        assertTrue(t.getMessage().contains("powered off before"), t.getMessage());
+        assertTrue(t.getMessage().contains("sysrq"), "the kernel console tail is missing: " + t.getMessage());
+        assertEquals(0, ProcessHandle.current().descendants().filter(ProcessHandle::isAlive).count(),
+                "a child process survived the crash");
+    }
+
     @Test
     void inLabOutcomesAreReportedOnTheBuildHost() {
         Events tests = EngineTestKit.engine("junit-jupiter").selectors(selectClass(Fixture.class)).execute()

@@ -8,6 +8,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /** {@link LabHost} inside the lab host, through {@link LabTest}: rebinding devices between drivers. */
 @LabTest
@@ -44,5 +46,12 @@ class LabHostLabTest {
         host.bindToHostDriver(LabDevice.BRIDGE_EDU);
         assertEquals("e1000", host.driver(LabDevice.BRIDGE_E1000));
         assertEquals("", host.driver(LabDevice.BRIDGE_EDU));
+    }
+
+    @ParameterizedTest
+    @EnumSource(LabDevice.class)
+    void everyDeviceHasAGroupAndItsHostDriver(LabDevice d, LabHost host) {
+        assertTrue(host.iommuGroup(d).matches("[0-9]+"), d.toString());
+        assertEquals(d.hostDriver(), host.driver(d), d.toString());
     }
 }

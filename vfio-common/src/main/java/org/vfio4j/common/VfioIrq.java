@@ -86,6 +86,9 @@ public class VfioIrq implements AutoCloseable {
      * keep theirs), leaving other live vectors untouched.
      */
     public final synchronized List<EventFd> enable(int start, int count) {
+        if (count <= 0) {
+            throw new IllegalArgumentException("enable at least one vector (count " + count + "); to disable, call disable()");
+        }
         checkRange(start, count);
         List<EventFd> fresh = new ArrayList<>();
         @Nullable EventFd[] want = triggers.clone();

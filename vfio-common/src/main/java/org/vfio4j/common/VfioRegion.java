@@ -147,6 +147,7 @@ public abstract class VfioRegion implements AutoCloseable {
 
     /** Reads {@code dst.byteSize()} bytes at {@code offset} into {@code dst} (a native segment) in one pread. */
     public void read(long offset, MemorySegment dst) {
+        requireNative(dst);
         long pos = check(offset, dst.byteSize(), false);
         long r = Native.pread(device.fd(), dst, dst.byteSize(), pos);
         if (r != dst.byteSize()) {
@@ -156,10 +157,18 @@ public abstract class VfioRegion implements AutoCloseable {
 
     /** Writes {@code src} (a native segment) at {@code offset} in one pwrite. */
     public void write(long offset, MemorySegment src) {
+        requireNative(src);
         long pos = check(offset, src.byteSize(), true);
         long r = Native.pwrite(device.fd(), src, src.byteSize(), pos);
         if (r != src.byteSize()) {
             throw accessFailure("write", offset, src.byteSize(), r);
+        }
+    }
+
+    private static void requireNative(MemorySegment s) {
+        if (!s.isNative()) {
+            throw new IllegalArgumentException("bulk region access needs a native segment (allocate it from an "
+                    + "Arena), not a heap segment");
         }
     }
 
