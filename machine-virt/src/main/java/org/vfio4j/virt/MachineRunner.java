@@ -4,7 +4,7 @@ import java.io.PrintStream;
 
 /**
  * Runs an assembled machine: the seam between the model (this issue) and the KVM back end
- * (issue 6, which binds its own implementation in place of {@link KvmRequiredRunner}).
+ * (bound to {@link org.vfio4j.virt.run.KvmRunner} in {@code RunnerModule}).
  */
 public interface MachineRunner {
     /**

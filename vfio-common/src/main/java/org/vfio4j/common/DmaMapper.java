@@ -5,12 +5,13 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
 import java.util.Set;
-import java.util.TreeMap;
+
+import org.eclipse.jdt.annotation.Nullable;
 
 import org.vfio4j.common.sys.Errno;
 import org.vfio4j.common.sys.Native;
@@ -21,13 +22,19 @@ import org.vfio4j.common.sys.VfioAbi.DmaUnmap;
 /**
  * The container's DMA bookkeeping: every mapping by IOVA (for overlap checks and IOVA allocation) and by the
  * arena that owns its memory (so closing the arena unmaps first). One ioctl per map and per unmap; the
- * argument structs are allocated once.
+ * argument structs are allocated once (used under this object's lock). A mapping costs one object, the
+ * {@link DmaMapping} itself (the IOVA tree and the arena's list are threaded through it), plus the arena's
+ * own record of the cleanup registration.
  */
 final class DmaMapper {
     private final int containerFd;
-    private final TreeMap<Long, DmaMapping> byIova = new TreeMap<>(Long::compareUnsigned);
+    private final IovaTree byIova = new IovaTree();
     /** An upper bound (unsigned) of the end of every mapping: IOVAs at or above it overlap nothing. */
     private long maxEnd;
+    /** One tie per arena with live mappings; dropped when its last mapping goes, so no arena is kept alive. */
+    private final Map<MemorySegment.Scope, ArenaTie> ties = new HashMap<>();
+    /** The tie used last (most callers map from one arena at a time); null when it was dropped. */
+    private @Nullable ArenaTie lastTie;
     private final Arena argArena = Arena.ofShared();
     private final MemorySegment mapArg = argArena.allocate(DmaMap.LAYOUT);
     private final MemorySegment unmapArg = argArena.allocate(DmaUnmap.LAYOUT);
@@ -35,6 +42,8 @@ final class DmaMapper {
 
     DmaMapper(int containerFd) {
         this.containerFd = containerFd;
+        DmaMap.ARGSZ.set(mapArg, (int) DmaMap.LAYOUT.byteSize());
+        DmaUnmap.ARGSZ.set(unmapArg, (int) DmaUnmap.LAYOUT.byteSize());
     }
 
     synchronized DmaMapping map(Arena owner, MemorySegment seg, long iova, Set<DmaPermission> perms, IommuInfo info) {
@@ -43,7 +52,8 @@ final class DmaMapper {
         if (!seg.isNative() || !seg.scope().isAlive()) {
             throw new IllegalArgumentException(op(seg, iova) + ": the segment must be native memory that is still alive");
         }
-        if (!seg.scope().equals(owner.scope())) {
+        MemorySegment.Scope scope = owner.scope();
+        if (!seg.scope().equals(scope)) {
             throw new IllegalArgumentException(op(seg, iova) + ": the segment does not belong to the given arena; pass "
                     + "the arena that allocated it, so closing that arena unmaps the DMA before the memory is freed");
         }
@@ -64,7 +74,6 @@ final class DmaMapper {
             throw VfioException.refused(op(seg, iova), "it overlaps the existing " + clash
                     + "; close that mapping first or choose a free IOVA");
         }
-        DmaMap.ARGSZ.set(mapArg, (int) DmaMap.LAYOUT.byteSize());
         DmaMap.FLAGS.set(mapArg, flags);
         DmaMap.VADDR.set(mapArg, seg.address());
         DmaMap.IOVA.set(mapArg, iova);
@@ -74,13 +83,24 @@ final class DmaMapper {
             throw new VfioException("VFIO_IOMMU_MAP_DMA of " + size + " bytes at IOVA " + Check.hex(iova), -r, advice(-r, size));
         }
         DmaMapping m = new DmaMapping(this, seg, iova, perms);
-        byIova.put(iova, m);
+        byIova.insert(m);
         if (Long.compareUnsigned(iova + size, maxEnd) > 0) {
             maxEnd = iova + size;
         }
-        // One cleanup per mapping, registered after the segment's own allocation: an arena runs cleanups
-        // last-registered first, so the DMA is unmapped before that memory is freed.
-        MemorySegment.NULL.reinterpret(owner, s -> arenaClosing(m));
+        ArenaTie tie = lastTie;
+        if (tie == null || tie.scope != scope) {
+            tie = ties.get(scope);
+            if (tie == null) {
+                tie = new ArenaTie(scope, this);
+                ties.put(scope, tie);
+            }
+            lastTie = tie;
+        }
+        tie.add(m);
+        m.tie = tie;
+        // Registered after the segment's own allocation: an arena runs cleanups last-registered first, so the
+        // DMA is unmapped before that memory is freed (see ArenaTie). The tie is shared, no per-mapping lambda.
+        MemorySegment.NULL.reinterpret(owner, tie);
         return m;
     }
 
@@ -102,22 +122,25 @@ final class DmaMapper {
         return false;
     }
 
-    private @org.eclipse.jdt.annotation.Nullable DmaMapping overlapping(long iova, long size) {
+    private @Nullable DmaMapping overlapping(long iova, long size) {
         if (Long.compareUnsigned(iova, maxEnd) >= 0) {
             return null; // above every mapping (the usual case when mapping upwards): no tree walk needed
         }
-        Map.Entry<Long, DmaMapping> below = byIova.floorEntry(iova + size - 1);
-        if (below != null && Long.compareUnsigned(iova, below.getKey() + below.getValue().size()) < 0) {
-            return below.getValue();
+        DmaMapping below = byIova.floor(iova + size - 1);
+        if (below != null && Long.compareUnsigned(iova, below.iova() + below.size()) < 0) {
+            return below;
         }
         return null;
     }
 
-    private void arenaClosing(DmaMapping m) {
-        try {
-            unmap(m);
-        } catch (VfioException e) {
-            // an arena close cannot fail; the container close releases what the kernel still holds
+    /** The arena of {@code tie} is closing: unmap all its live mappings before it frees their memory. */
+    synchronized void arenaClosing(ArenaTie tie) {
+        for (DmaMapping m = tie.first(); m != null; m = tie.first()) {
+            try {
+                unmap(m);
+            } catch (VfioException e) {
+                // an arena close cannot fail; the container close releases what the kernel still holds
+            }
         }
     }
 
@@ -126,14 +149,24 @@ final class DmaMapper {
             return;
         }
         m.markClosed();
-        byIova.remove(m.iova());
-        if (byIova.isEmpty()) {
+        byIova.remove(m);
+        ArenaTie tie = m.tie;
+        if (tie != null) {
+            tie.remove(m);
+            m.tie = null;
+            if (tie.first() == null) {
+                ties.remove(tie.scope);
+                if (lastTie == tie) {
+                    lastTie = null;
+                }
+            }
+        }
+        if (byIova.size() == 0) {
             maxEnd = 0; // otherwise maxEnd stays an upper bound, which keeps the fast path correct
         }
         if (closed) {
             return; // the kernel dropped every mapping with the container
         }
-        DmaUnmap.ARGSZ.set(unmapArg, (int) DmaUnmap.LAYOUT.byteSize());
         DmaUnmap.FLAGS.set(unmapArg, 0);
         DmaUnmap.IOVA.set(unmapArg, m.iova());
         DmaUnmap.SIZE.set(unmapArg, m.size());
@@ -151,7 +184,7 @@ final class DmaMapper {
 
     /** Unmaps everything (before the last group leaves, or on container close). */
     synchronized void unmapAll() {
-        for (DmaMapping m : List.copyOf(byIova.values())) {
+        for (DmaMapping m : byIova.toList()) {
             try {
                 unmap(m);
             } catch (VfioException e) {
@@ -165,7 +198,7 @@ final class DmaMapper {
     }
 
     synchronized List<DmaMapping> mappings() {
-        return new ArrayList<>(byIova.values());
+        return byIova.toList();
     }
 
     synchronized void close() {

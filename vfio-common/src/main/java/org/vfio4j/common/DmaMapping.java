@@ -3,6 +3,8 @@ package org.vfio4j.common;
 import java.lang.foreign.MemorySegment;
 import java.util.Set;
 
+import org.eclipse.jdt.annotation.Nullable;
+
 /**
  * A live IOMMU mapping of a {@link MemorySegment} at an I/O virtual address: while it is open the device may
  * access the segment's memory with {@link #permissions()}.
@@ -17,6 +19,14 @@ public final class DmaMapping implements IovaExtent, AutoCloseable {
     private final long iova;
     private final Set<DmaPermission> permissions;
     private volatile boolean closed;
+    // Bookkeeping threaded through the mapping so a mapping costs one object (guarded by the DmaMapper):
+    // its place in the container's IOVA treap and in its arena's list of live mappings.
+    @Nullable DmaMapping left;
+    @Nullable DmaMapping right;
+    int priority;
+    @Nullable DmaMapping arenaPrev;
+    @Nullable DmaMapping arenaNext;
+    @Nullable ArenaTie tie;
 
     DmaMapping(DmaMapper mapper, MemorySegment segment, long iova, Set<DmaPermission> permissions) {
         this.mapper = mapper;

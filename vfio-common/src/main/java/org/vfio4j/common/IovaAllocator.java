@@ -6,6 +6,8 @@ import java.util.Map;
 import java.util.NavigableMap;
 import java.util.OptionalLong;
 
+import org.eclipse.jdt.annotation.Nullable;
+
 /**
  * First-fit search for free I/O virtual addresses inside the container's valid IOVA ranges, around what is
  * already mapped.
@@ -27,6 +29,31 @@ public final class IovaAllocator {
      */
     public static OptionalLong find(List<IovaRange> valid, NavigableMap<Long, ? extends IovaExtent> busy, long size,
             long align) {
+        return find(valid, new Extents() {
+            @Override
+            public @Nullable IovaExtent floor(long iova) {
+                Map.Entry<Long, ? extends IovaExtent> e = busy.floorEntry(iova);
+                return e == null ? null : e.getValue();
+            }
+
+            @Override
+            public @Nullable IovaExtent higher(long iova) {
+                Map.Entry<Long, ? extends IovaExtent> e = busy.higherEntry(iova);
+                return e == null ? null : e.getValue();
+            }
+        }, size, align);
+    }
+
+    /** Busy extents ordered by start IOVA (unsigned), as the search needs them. */
+    interface Extents {
+        /** The extent with the greatest start at or below {@code iova}. */
+        @Nullable IovaExtent floor(long iova);
+
+        /** The extent with the least start strictly above {@code iova}. */
+        @Nullable IovaExtent higher(long iova);
+    }
+
+    static OptionalLong find(List<IovaRange> valid, Extents busy, long size, long align) {
         if (size <= 0 || align <= 0 || Long.bitCount(align) != 1) {
             throw new IllegalArgumentException("size must be > 0 and align a power of two (size " + size
                     + ", align " + align + ")");
@@ -36,14 +63,14 @@ public final class IovaAllocator {
         for (IovaRange r : sorted) {
             long cand = alignUp(Long.compareUnsigned(r.start(), LOWEST) < 0 ? LOWEST : r.start(), align);
             while (cand != 0 && r.contains(cand, size)) {
-                Map.Entry<Long, ? extends IovaExtent> below = busy.floorEntry(cand);
-                if (below != null && Long.compareUnsigned(cand, end(below.getValue())) < 0) {
-                    cand = alignUp(end(below.getValue()), align);
+                IovaExtent below = busy.floor(cand);
+                if (below != null && Long.compareUnsigned(cand, end(below)) < 0) {
+                    cand = alignUp(end(below), align);
                     continue;
                 }
-                Map.Entry<Long, ? extends IovaExtent> above = busy.higherEntry(cand);
-                if (above != null && Long.compareUnsigned(above.getKey(), cand + size) < 0) {
-                    cand = alignUp(end(above.getValue()), align);
+                IovaExtent above = busy.higher(cand);
+                if (above != null && Long.compareUnsigned(above.iova(), cand + size) < 0) {
+                    cand = alignUp(end(above), align);
                     continue;
                 }
                 return OptionalLong.of(cand);

@@ -1,17 +1,17 @@
 package org.vfio4j.virt.inject;
 
-import org.vfio4j.virt.KvmRequiredRunner;
 import org.vfio4j.virt.MachineRunner;
+import org.vfio4j.virt.run.KvmRunner;
 
 import com.google.inject.AbstractModule;
 
 /**
- * How an assembled machine runs. Until issue 6 brings the KVM back end this is
- * {@link KvmRequiredRunner}; the KVM module will replace this module in {@link VirtModules}.
+ * How an assembled machine runs: on KVM ({@link KvmRunner}), which says plainly when the host is not an
+ * arm64 KVM host.
  */
 public final class RunnerModule extends AbstractModule {
     @Override
     protected void configure() {
-        bind(MachineRunner.class).to(KvmRequiredRunner.class);
+        bind(MachineRunner.class).to(KvmRunner.class);
     }
 }

@@ -64,6 +64,50 @@ class EduDmaLabTest {
         }
     }
 
+    /**
+     * One arena, several mappings, memory allocated between them: closing the arena unmaps every one of them
+     * (kernel included) before any of their memory is freed, and leaves another arena's mapping alone.
+     */
+    @Test
+    void arenaCloseUnmapsEachOfItsMappingsBeforeFreeingTheirMemory(LabHost host) {
+        int group = Integer.parseInt(host.bindToVfio(LabDevice.EDU));
+        try (VfioContainer c = VfioContainer.open(); VfioGroup g = c.attach(group); Arena keep = Arena.ofConfined()) {
+            DmaMapping other = c.map(keep, keep.allocate(4096, 4096), 0x80_0000L, DmaPermission.READ_WRITE);
+            List<DmaMapping> maps = new java.util.ArrayList<>();
+            List<String> freedWhileMapped = new java.util.ArrayList<>();
+            int[] freed = {0};
+            try (Arena arena = Arena.ofConfined()) {
+                for (int i = 0; i < 4; i++) {
+                    // Each segment is allocated after the previous mapping (so after its arena registration);
+                    // its "free" cleanup records whether its mapping was still live at that moment.
+                    MemorySegment raw = arena.allocate(8192, 4096);
+                    int n = i;
+                    MemorySegment seg = raw.reinterpret(arena, s -> {
+                        freed[0]++;
+                        if (maps.get(n).isLive()) {
+                            freedWhileMapped.add("segment " + n);
+                        }
+                    });
+                    maps.add(c.map(arena, seg, 0x40_0000L + i * 0x1_0000L, DmaPermission.READ_WRITE));
+                }
+                maps.get(1).close(); // an explicitly closed one in the middle stays closed
+                assertEquals(4, c.mappings().size(), "the other arena's mapping and three live ones");
+            }
+            assertEquals(4, freed[0], "every segment's cleanup ran");
+            assertEquals(List.of(), freedWhileMapped, "memory freed while the device could still reach it");
+            assertEquals(List.of(other), c.mappings());
+            assertTrue(other.isLive());
+            // The kernel dropped them too: the same IOVAs map again.
+            try (Arena arena = Arena.ofConfined()) {
+                for (int i = 0; i < 4; i++) {
+                    c.map(arena, arena.allocate(8192, 4096), 0x40_0000L + i * 0x1_0000L, DmaPermission.READ_WRITE);
+                }
+                assertEquals(5, c.mappings().size());
+            }
+            assertEquals(List.of(other), c.mappings());
+        }
+    }
+
     @Test
     void sameRegistersThroughMmapAndThroughRegionAccess(LabHost host) {
         int group = Integer.parseInt(host.bindToVfio(LabDevice.EDU));

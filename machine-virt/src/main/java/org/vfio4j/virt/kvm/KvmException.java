@@ -1,0 +1,48 @@
+package org.vfio4j.virt.kvm;
+
+import org.eclipse.jdt.annotation.Nullable;
+import org.vfio4j.common.sys.Errno;
+
+/**
+ * A KVM call failed: names the ioctl (or system call), the errno as name and words, and what to do next.
+ *
+ * <p>Why one exception type with the operation and errno: the person at the terminal needs to know which
+ * step failed ({@code KVM_CREATE_VM}, {@code KVM_ARM_VCPU_INIT}) and the kernel's reason, not a stack trace.
+ */
+public final class KvmException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+    private final String operation;
+    private final int errno;
+
+    public KvmException(String operation, int errno, String advice) {
+        super(message(operation, errno, advice));
+        this.operation = operation;
+        this.errno = errno;
+    }
+
+    /** A failure the kernel did not report through errno (a refused capability, a bad argument). */
+    public static KvmException refused(String operation, String why) {
+        return new KvmException(operation, 0, why);
+    }
+
+    private static String message(String operation, int errno, @Nullable String advice) {
+        StringBuilder b = new StringBuilder(operation).append(" failed");
+        if (errno != 0) {
+            b.append(": ").append(Errno.describe(errno));
+        }
+        if (advice != null && !advice.isEmpty()) {
+            b.append(errno != 0 ? "; " : ": ").append(advice);
+        }
+        return b.toString();
+    }
+
+    /** The ioctl or call that failed. */
+    public String operation() {
+        return operation;
+    }
+
+    /** The errno, or 0 when the failure was not the kernel's. */
+    public int errno() {
+        return errno;
+    }
+}

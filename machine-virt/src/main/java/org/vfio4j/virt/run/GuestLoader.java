@@ -1,0 +1,82 @@
+package org.vfio4j.virt.run;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import org.eclipse.jdt.annotation.Nullable;
+import org.vfio4j.virt.board.BootLayout;
+import org.vfio4j.virt.board.MmioRange;
+
+/**
+ * Copies the kernel Image, the initrd and the DTB into guest RAM where {@link BootLayout} planned them, after
+ * checking the arm64 boot protocol's rules (Documentation/arch/arm64/booting.rst), and says where the primary
+ * vCPU starts: PC at the Image's first byte, X0 the DTB's address, X1–X3 zero.
+ *
+ * <p>Why re-check what the layout planned: the protocol's rules (kernel at a 2 MiB aligned base +
+ * text_offset, DTB 8-byte aligned, at most 2 MiB and not crossing a 2 MiB boundary) are what the guest
+ * depends on; checking them at the one place that writes guest memory turns a future layout bug into a clear
+ * message instead of a silent early-boot hang.
+ */
+public final class GuestLoader {
+    private static final long TWO_MIB = 2L << 20;
+
+    /** Where the primary vCPU enters the kernel. */
+    public record Entry(long pc, long x0) {
+    }
+
+    private GuestLoader() {
+    }
+
+    /**
+     * Loads the files into {@code ram} (the segment for guest range {@code ramRange}).
+     *
+     * @throws IllegalArgumentException naming the broken rule
+     */
+    public static Entry load(MemorySegment ram, MmioRange ramRange, BootLayout layout, long textOffset, Path kernel,
+            @Nullable Path initrd, byte[] dtb) throws IOException {
+        if (!layout.arm64Image()) {
+            throw new IllegalArgumentException(kernel + " has no arm64 Image header (magic \"ARM\\x64\" at byte 56); "
+                    + "give an uncompressed arm64 Image (arch/arm64/boot/Image), not a zImage, vmlinuz.gz or ELF vmlinux");
+        }
+        MmioRange k = layout.kernel();
+        if ((k.base() - textOffset) % TWO_MIB != 0) {
+            throw new IllegalArgumentException(String.format("kernel at 0x%x: base - text_offset must be 2 MiB aligned", k.base()));
+        }
+        MmioRange d = layout.dtb();
+        if (d.base() % 8 != 0 || dtb.length > TWO_MIB || d.base() / TWO_MIB != (d.base() + dtb.length - 1) / TWO_MIB) {
+            throw new IllegalArgumentException(String.format("device tree of %d bytes at 0x%x breaks the arm64 boot "
+                    + "protocol (8-byte aligned, at most 2 MiB, within one 2 MiB block)", dtb.length, d.base()));
+        }
+        copyFile(ram, ramRange, k.base(), kernel);
+        MmioRange i = layout.initrd();
+        if (initrd != null && i != null) {
+            copyFile(ram, ramRange, i.base(), initrd);
+        }
+        MemorySegment.copy(MemorySegment.ofArray(dtb), 0, ram, offset(ramRange, d.base(), dtb.length), dtb.length);
+        return new Entry(k.base(), d.base());
+    }
+
+    private static long offset(MmioRange ram, long guestAddress, long length) {
+        if (!ram.contains(new MmioRange(guestAddress, Math.max(length, 1)))) {
+            throw new IllegalArgumentException(String.format("0x%x+0x%x lies outside guest RAM %s", guestAddress, length, ram));
+        }
+        return guestAddress - ram.base();
+    }
+
+    private static void copyFile(MemorySegment ram, MmioRange ramRange, long guestAddress, Path file) throws IOException {
+        long size = Files.size(file);
+        long off = offset(ramRange, guestAddress, size);
+        byte[] buf = new byte[1 << 20];
+        try (InputStream in = Files.newInputStream(file)) {
+            long done = 0;
+            int n;
+            while ((n = in.read(buf)) > 0) {
+                MemorySegment.copy(MemorySegment.ofArray(buf), 0, ram, off + done, n);
+                done += n;
+            }
+        }
+    }
+}

@@ -1,0 +1,106 @@
+package org.vfio4j.virt.run;
+
+import java.util.concurrent.CompletableFuture;
+
+import org.vfio4j.virt.kvm.KvmException;
+import org.vfio4j.virt.kvm.KvmSys;
+import org.vfio4j.virt.kvm.KvmVcpu;
+import org.vfio4j.virt.kvm.VcpuExit;
+
+/**
+ * One platform thread per vCPU, looping on KVM_RUN until the run has an outcome.
+ *
+ * <p>Why a signal to stop: a vCPU idling in WFI (or powered off, waiting for PSCI CPU_ON) stays in the kernel
+ * with no exit to user space. The thread blocks SIGUSR1 for itself, tells KVM to unblock it during KVM_RUN
+ * (KVM_SET_SIGNAL_MASK), and {@link #stop()} sets {@code immediate_exit} and sends SIGUSR1 to this thread
+ * only: KVM_RUN returns EINTR and no handler ever runs. The thread's pthread id is used only while the thread
+ * is known to be alive (under {@link #lock}), because JVM threads are detached.
+ */
+final class VcpuThread implements Runnable {
+    private final KvmVcpu cpu;
+    private final ExitHandler handler;
+    private final CompletableFuture<RunOutcome> outcome;
+    private final Object lock = new Object();
+    private final java.util.concurrent.CountDownLatch ready = new java.util.concurrent.CountDownLatch(1);
+    private final Thread thread;
+    private volatile boolean stopping;
+    private long pthread;
+    private boolean alive;
+
+    VcpuThread(KvmVcpu cpu, ExitHandler handler, CompletableFuture<RunOutcome> outcome) {
+        this.cpu = cpu;
+        this.handler = handler;
+        this.outcome = outcome;
+        this.thread = Thread.ofPlatform().name("vcpu" + cpu.id()).unstarted(this);
+    }
+
+    /** Starts the thread and waits until its signal mask is in place, so {@link #stop()} always reaches it. */
+    void start() {
+        thread.start();
+        try {
+            ready.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Override
+    public void run() {
+        try {
+            cpu.setSignalMask(KvmSys.blockStopSignal());
+            synchronized (lock) {
+                pthread = KvmSys.pthreadSelf();
+                alive = true;
+            }
+        } catch (RuntimeException e) {
+            outcome.complete(RunOutcome.failed("vCPU " + cpu.id() + ": " + e.getMessage()));
+            ready.countDown();
+            return;
+        }
+        ready.countDown();
+        try {
+            while (!stopping) {
+                VcpuExit exit = cpu.run();
+                RunOutcome end = handler.handle(cpu.id(), exit);
+                if (end != null) {
+                    outcome.complete(end);
+                    break;
+                }
+            }
+        } catch (KvmException e) {
+            outcome.complete(RunOutcome.failed(e.getMessage()));
+        } catch (RuntimeException e) {
+            outcome.complete(RunOutcome.failed("vCPU " + cpu.id() + " failed: " + e));
+        } finally {
+            synchronized (lock) {
+                alive = false;
+            }
+        }
+    }
+
+    /** Asks the vCPU to leave KVM_RUN and the loop; returns at once ({@link #join()} waits). */
+    void stop() {
+        stopping = true;
+        cpu.requestStop();
+        synchronized (lock) {
+            if (alive) {
+                KvmSys.kick(pthread);
+            }
+        }
+    }
+
+    /** Waits for the thread to end. */
+    void join() throws InterruptedException {
+        thread.join();
+    }
+
+    @Override
+    public String toString() {
+        return thread.getName();
+    }
+
+    /** Whether the thread has ended. */
+    boolean finished() {
+        return !thread.isAlive();
+    }
+}

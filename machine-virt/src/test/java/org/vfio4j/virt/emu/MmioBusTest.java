@@ -1,0 +1,79 @@
+package org.vfio4j.virt.emu;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import org.junit.jupiter.api.Test;
+import org.vfio4j.virt.board.MmioRange;
+
+class MmioBusTest {
+    /** Records what it was asked; reads answer base-tag + offset. */
+    private static final class Probe implements MmioDevice {
+        final long tag;
+        final List<String> log = new ArrayList<>();
+
+        Probe(long tag) {
+            this.tag = tag;
+        }
+
+        @Override
+        public long read(long offset, int size) {
+            log.add("r" + size + "@" + offset);
+            return tag + offset;
+        }
+
+        @Override
+        public void write(long offset, int size, long value) {
+            log.add("w" + size + "@" + offset + "=" + value);
+        }
+    }
+
+    private final List<String> warnings = new ArrayList<>();
+    private final MmioBus bus = new MmioBus(warnings::add);
+    private final Probe a = new Probe(0x1000);
+    private final Probe b = new Probe(0x2000);
+
+    MmioBusTest() {
+        bus.add(new MmioRange(0x0900_0000L, 0x1000), "a", a);
+        bus.add(new MmioRange(0x0901_0000L, 0x1000), "b", b);
+    }
+
+    @Test
+    void accessesReachTheDeviceWhoseWindowHoldsThemWithOffsets() {
+        assertEquals(0x1000 + 0x18, bus.read(0x0900_0018L, 4));
+        bus.write(0x0901_0ffcL, 4, 7);
+        assertEquals(List.of("r4@24"), a.log);
+        assertEquals(List.of("w4@4092=7"), b.log);
+        assertTrue(warnings.isEmpty());
+    }
+
+    @Test
+    void unclaimedAddressesReadZeroDropWritesAndAreReportedOncePerPage() {
+        assertEquals(0, bus.read(0x0902_0000L, 4));
+        bus.write(0x0902_0004L, 4, 1);
+        assertEquals(0, bus.read(0x0900_0ffeL, 4), "an access running past a window's end is not the device's");
+        assertTrue(a.log.isEmpty() && b.log.isEmpty());
+        assertEquals(2, warnings.size(), warnings.toString());
+        assertTrue(warnings.get(0).contains("0x9020000"), warnings.get(0));
+    }
+
+    @Test
+    void anEmptyPcieBusReadsAllOnesInEveryWidth() {
+        AbsentDevices ecam = new AbsentDevices();
+        assertEquals(0xffL, ecam.read(0, 1));
+        assertEquals(0xffffL, ecam.read(2, 2));
+        assertEquals(0xffff_ffffL, ecam.read(0x8000, 4));
+        assertEquals(-1L, ecam.read(0, 8));
+    }
+
+    @Test
+    void overlappingWindowsAreRefused() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> bus.add(new MmioRange(0x0900_0800L, 0x1000), "c", new Probe(0)));
+        assertTrue(e.getMessage().contains("overlaps a"), e.getMessage());
+    }
+}
