@@ -44,7 +44,8 @@ public final class Demo {
         say("   Linux 6.12 with intel_iommu=on, and the default devices (edu, nvme, e1000e, e1000 + edu behind a bridge)");
         List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "--enable-native-access=ALL-UNNAMED", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
-                "-cp", LabClassRun.classPath(), Demo.class.getName(), IN_LAB);
+                "-cp", LabClassRun.classPath(), "-Dvfio4j.launcher=" + System.getProperty("vfio4j.launcher", ""),
+                Demo.class.getName(), IN_LAB);
         long t0 = System.nanoTime();
         try {
             LabResult r = Lab.x86().withTimeout(Duration.ofMinutes(5)).withEcho(System.out).run(cmd);
@@ -52,7 +53,8 @@ public final class Demo {
             double secs = (System.nanoTime() - t0) / 1e9;
             if (r.status() == 0 && m.find()) {
                 System.out.printf("verdict: OK: the lab host has %s IOMMU groups, and its NVMe controller %s now"
-                        + " belongs to vfio-pci as /dev/vfio/%s (%.1f s)%n", m.group(1), LabDevice.NVME.bdf(), m.group(2), secs);
+                        + " belongs to vfio-pci as /dev/vfio/%s, opened through vfio4j (%.1f s)%n", m.group(1),
+                        LabDevice.NVME.bdf(), m.group(2), secs);
                 return 0;
             }
             System.out.printf("verdict: FAILED: the in-lab part exited with status %d (its output is above)%n", r.status());
@@ -90,6 +92,19 @@ public final class Demo {
         String group = host.bindToVfio(nvme);
         say("   now bound to '" + host.driver(nvme) + "', IOMMU group " + group + ":");
         say(host.sh("ls -l /dev/vfio").output().stripTrailing().indent(3).stripTrailing());
+        String launcher = System.getProperty("vfio4j.launcher", "");
+        if (launcher.isEmpty()) {
+            say("   no -Dvfio4j.launcher: run the demo through ./vfio4j demo");
+            return 1;
+        }
+        say("4. opening it through vfio4j (container, group " + group + ", device fd; regions and IRQs from the kernel):");
+        say("   ./vfio4j info " + nvme.bdf());
+        LabResult info = host.sh("VFIO4J_NO_BUILD=1 " + launcher + " info " + nvme.bdf());
+        say(info.output().stripTrailing().indent(3).stripTrailing());
+        if (info.status() != 0) {
+            say("   vfio4j info failed with status " + info.status());
+            return 1;
+        }
         say("demo-result groups=" + groups + " nvme-group=" + group);
         return 0;
     }
