@@ -1,6 +1,5 @@
 package org.vfio4j.pci;
 
-import org.eclipse.jdt.annotation.Nullable;
 import org.vfio4j.common.GuestInterrupt;
 
 /**
@@ -12,27 +11,17 @@ import org.vfio4j.common.GuestInterrupt;
  * bits: enable and multiple-message-enable in the control word, the address, the 16-bit data and,
  * with per-vector masking, the mask bits. The pending bits mirror the vectors held while masked.
  */
-final class MsiCapability {
+final class MsiCapability extends MessageCapability {
 
     static final int ID = 0x05;
 
-    private final int offset;
-    private final ConfigSpace config;
-    private final PciHost host;
-    private final PciMachine machine;
-    private final InterruptOwner owner;
     private final boolean is64;
     private final boolean perVectorMask;
     private final int maxVectors;
-    private @Nullable InterruptVectors vectors;
 
     MsiCapability(int offset, ConfigSpace config, PciHost host, PciMachine machine,
             InterruptOwner owner) {
-        this.offset = offset;
-        this.config = config;
-        this.host = host;
-        this.machine = machine;
-        this.owner = owner;
+        super(PciIrqIndex.MSI, offset, config, host, machine, owner);
         int control = config.hostValue(offset + 2, 2);
         this.is64 = (control & 0x80) != 0;
         this.perVectorMask = (control & 0x100) != 0;
@@ -76,10 +65,6 @@ final class MsiCapability {
             m.define(maskOffset(), 4, 0xFFFF_FFFFL, maxVectors == 32 ? 0xFFFF_FFFFL : (1L << maxVectors) - 1);
         }
         config.listen(offset + 2, length - 2, (_, _) -> apply());
-    }
-
-    boolean enabled() {
-        return vectors != null;
     }
 
     /** Number of vectors the guest enabled (0 when MSI is off). */
@@ -137,11 +122,6 @@ final class MsiCapability {
 
     /** Turns MSI off (device stop). */
     void shutdown() {
-        InterruptVectors v = vectors;
-        if (v != null) {
-            v.close();
-            vectors = null;
-            owner.release(PciIrqIndex.MSI);
-        }
+        releaseVectors();
     }
 }

@@ -3,7 +3,6 @@ package org.vfio4j.pci;
 import java.util.ArrayList;
 import java.util.List;
 
-import org.eclipse.jdt.annotation.Nullable;
 import org.vfio4j.common.GuestInterrupt;
 
 /**
@@ -17,31 +16,21 @@ import org.vfio4j.common.GuestInterrupt;
  * enable and function-mask bits are the only writable config bits; table size and the BIR/offset
  * words are the device's.
  */
-final class MsixCapability {
+final class MsixCapability extends MessageCapability {
 
     static final int ID = 0x11;
     static final int LENGTH = 12;
 
-    private final int offset;
-    private final ConfigSpace config;
-    private final PciHost host;
-    private final PciMachine machine;
-    private final InterruptOwner owner;
     private final int tableSize;
     private final int tableBar;
     private final long tableOffset;
     private final int pbaBar;
     private final long pbaOffset;
     private final byte[] table;
-    private @Nullable InterruptVectors vectors;
 
     MsixCapability(int offset, ConfigSpace config, PciHost host, PciMachine machine,
             InterruptOwner owner) {
-        this.offset = offset;
-        this.config = config;
-        this.host = host;
-        this.machine = machine;
-        this.owner = owner;
+        super(PciIrqIndex.MSIX, offset, config, host, machine, owner);
         int control = config.hostValue(offset + 2, 2);
         int table = config.hostValue(offset + 4, 4);
         int pba = config.hostValue(offset + 8, 4);
@@ -177,11 +166,7 @@ final class MsixCapability {
         boolean enable = (config.emulatedValue(offset + 2, 2) & 0x8000) != 0;
         InterruptVectors v = vectors;
         if (!enable) {
-            if (v != null) {
-                v.close();
-                vectors = null;
-                owner.release(PciIrqIndex.MSIX);
-            }
+            releaseVectors();
             return;
         }
         if (v == null) {
@@ -198,10 +183,6 @@ final class MsixCapability {
         }
     }
 
-    boolean enabled() {
-        return vectors != null;
-    }
-
     /** Vectors currently enabled on the host. */
     int hostVectors() {
         InterruptVectors v = vectors;
@@ -216,12 +197,7 @@ final class MsixCapability {
 
     /** Turns MSI-X off and forgets the table (device stop / reset). */
     void shutdown() {
-        InterruptVectors v = vectors;
-        if (v != null) {
-            v.close();
-            vectors = null;
-            owner.release(PciIrqIndex.MSIX);
-        }
+        releaseVectors();
         resetTable();
     }
 }

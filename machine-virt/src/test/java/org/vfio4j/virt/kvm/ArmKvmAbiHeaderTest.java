@@ -1,27 +1,17 @@
 package org.vfio4j.virt.kvm;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.IOException;
-import java.lang.foreign.GroupLayout;
-import java.lang.foreign.MemoryLayout;
-import java.lang.foreign.PaddingLayout;
-import java.lang.foreign.StructLayout;
 import java.lang.reflect.Field;
 import java.lang.reflect.Modifier;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.vfio4j.common.sys.HeaderCheck;
 
 /**
  * Every layout, field offset and size, ioctl number, constant and register id of {@link ArmKvmAbi} against
@@ -30,8 +20,9 @@ import org.junit.jupiter.api.io.TempDir;
  * run under {@code qemu-aarch64-static} (qemu-user-static), so the values are arm64's, not the build host's.
  */
 class ArmKvmAbiHeaderTest {
-    private static final Map<String, Long> JAVA = new LinkedHashMap<>();
-    private static final Map<String, Long> C = new LinkedHashMap<>();
+    private static final HeaderCheck CHECK = new HeaderCheck("linux/kvm.h");
+    private static final Map<String, Long> JAVA = CHECK.java;
+    private static final Map<String, Long> C = CHECK.c;
     /** Register ids and PSTATE, written with the header's own macros. */
     private static final Map<String, String> C_EXPR = Map.of(
             "REG_X0", "KVM_REG_ARM64 | KVM_REG_SIZE_U64 | KVM_REG_ARM_CORE | KVM_REG_ARM_CORE_REG(regs.regs[0])",
@@ -46,90 +37,22 @@ class ArmKvmAbiHeaderTest {
 
     @BeforeAll
     static void crossCompileAndRun(@TempDir Path dir) throws Exception {
-        StringBuilder c = new StringBuilder("""
-                #include <stdio.h>
-                #include <stddef.h>
-                #include <sys/ioctl.h>
-                #include <linux/kvm.h>
-                int main(void) {
-                """);
-        for (StructLayout s : ArmKvmAbi.STRUCTS) {
-            String name = s.name().orElseThrow();
-            JAVA.put("sizeof " + name, s.byteSize());
-            c.append("printf(\"sizeof %s %zu\\n\", \"").append(name).append("\", sizeof(struct ").append(name).append("));\n");
-            members(c, name, s, "", 0);
-        }
+        ArmKvmAbi.STRUCTS.forEach(CHECK::struct);
         for (Field f : ArmKvmAbi.class.getFields()) {
             String n = f.getName();
             if (!Modifier.isStatic(f.getModifiers()) || !(n.startsWith("KVM_") || C_EXPR.containsKey(n))) {
                 continue;
             }
-            Object v = f.get(null);
-            long value = v instanceof Integer i ? Integer.toUnsignedLong(i) : (Long) v;
-            JAVA.put("const " + n, value);
-            c.append("printf(\"const %s %llu\\n\", \"").append(n).append("\", (unsigned long long)(")
-                    .append(C_EXPR.getOrDefault(n, n)).append("));\n");
+            CHECK.constant(n, f.get(null), C_EXPR.getOrDefault(n, n));
         }
-        c.append("return 0; }\n");
-        Path src = dir.resolve("abi.c");
-        Path exe = dir.resolve("abi");
-        Files.writeString(src, c);
-        run(List.of("aarch64-linux-gnu-gcc", "-static", "-o", exe.toString(), src.toString()),
-                "cross-compile (needs apt-get install gcc-aarch64-linux-gnu)");
-        for (String line : run(List.of("qemu-aarch64-static", exe.toString()), "run under qemu-aarch64-static "
-                + "(needs apt-get install qemu-user-static)").split("\n")) {
-            int sp = line.lastIndexOf(' ');
-            C.put(line.substring(0, sp), Long.parseUnsignedLong(line.substring(sp + 1)));
-        }
-    }
-
-    /** Offsets and sizes of named members; an unnamed ("") member is C's anonymous union. */
-    private static void members(StringBuilder c, String struct, GroupLayout g, String prefix, long base) {
-        for (MemoryLayout m : g.memberLayouts()) {
-            if (m instanceof PaddingLayout) {
-                continue;
-            }
-            String name = m.name().orElseThrow();
-            long off = base + g.byteOffset(MemoryLayout.PathElement.groupElement(name));
-            if (name.isEmpty() && m instanceof GroupLayout anon) {
-                members(c, struct, anon, prefix, off);
-                continue;
-            }
-            String path = prefix + name;
-            JAVA.put("offsetof " + struct + "." + path, off);
-            JAVA.put("sizeof " + struct + "." + path, m.byteSize());
-            c.append("printf(\"offsetof %s %zu\\n\", \"").append(struct).append('.').append(path)
-                    .append("\", offsetof(struct ").append(struct).append(", ").append(path).append("));\n");
-            c.append("printf(\"sizeof %s %zu\\n\", \"").append(struct).append('.').append(path)
-                    .append("\", sizeof(((struct ").append(struct).append(" *)0)->").append(path).append("));\n");
-            if (m instanceof GroupLayout inner) {
-                members(c, struct, inner, path + ".", off);
-            }
-        }
-    }
-
-    private static String run(List<String> cmd, String what) throws IOException, InterruptedException {
-        Process p;
-        try {
-            p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        } catch (IOException e) {
-            throw new AssertionError(what + ": " + e.getMessage(), e);
-        }
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(p.waitFor(120, TimeUnit.SECONDS), what + " timed out");
-        assertEquals(0, p.exitValue(), what + " failed:\n" + out);
-        return out;
+        CHECK.compileAndRun(dir, List.of("aarch64-linux-gnu-gcc", "-static"),
+                "cross-compile (needs apt-get install gcc-aarch64-linux-gnu)", List.of("qemu-aarch64-static"),
+                "run under qemu-aarch64-static (needs apt-get install qemu-user-static)", 120);
     }
 
     @Test
     void everyJavaFactAgreesWithTheArm64Header() {
-        List<String> wrong = new ArrayList<>();
-        JAVA.forEach((k, v) -> {
-            Long cv = C.get(k);
-            if (!v.equals(cv)) {
-                wrong.add(k + ": Java " + v + ", C " + cv);
-            }
-        });
+        List<String> wrong = CHECK.disagreements();
         assertTrue(wrong.isEmpty(), "layouts disagree with arm64 linux/kvm.h:\n" + String.join("\n", wrong));
     }
 
