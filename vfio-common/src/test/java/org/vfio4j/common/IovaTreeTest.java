@@ -18,6 +18,7 @@ import org.junit.jupiter.api.Test;
 class IovaTreeTest {
     @Test
     void agreesWithATreeMapUnderRandomInsertsAndRemovals() {
+        DmaMapper mapper = new DmaMapper(-1);
         try (Arena a = Arena.ofConfined()) {
             MemorySegment seg = a.allocate(4096);
             IovaTree tree = new IovaTree();
@@ -30,7 +31,7 @@ class IovaTreeTest {
                     if (ref.containsKey(iova)) {
                         continue;
                     }
-                    DmaMapping m = new DmaMapping(new DmaMapper(-1), seg, iova, DmaPermission.READ_WRITE);
+                    DmaMapping m = new DmaMapping(mapper, seg, iova, DmaPermission.READ_WRITE);
                     tree.insert(m);
                     ref.put(iova, m);
                     live.add(m);
@@ -45,6 +46,8 @@ class IovaTreeTest {
                 assertEquals(ref.size(), tree.size());
             }
             assertEquals(new ArrayList<>(ref.values()), tree.toList());
+        } finally {
+            mapper.close();
         }
     }
 
