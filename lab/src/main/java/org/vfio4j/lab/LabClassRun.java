@@ -52,7 +52,9 @@ final class LabClassRun {
         String classPath = classPath();
         if (arch == LabArch.AARCH64) {
             cmd.add(Arm64Lab.JAVA_HOME + "/bin/java"); // the arm64 root's JRE; the class path is shared
-            cmd.addAll(Arm64Aot.options(classPath));
+            Arm64Aot.Launch aot = Arm64Aot.launch(classPath);
+            cmd.addAll(aot.options());
+            classPath = aot.classPath();
         } else {
             cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         }
