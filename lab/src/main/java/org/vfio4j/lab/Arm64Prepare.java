@@ -41,7 +41,7 @@ final class Arm64Prepare {
             "bc", "bison", "flex", "libssl-dev", "libelf-dev", "make", "debian-archive-keyring", "xz-utils");
     /** The root's packages (their dependency closure is fetched); bash runs the ./vfio4j launcher. */
     static final List<String> ROOT_PACKAGES = List.of("busybox-static", "bash", "libc6", "zlib1g", "libgcc-s1",
-            "libstdc++6", "libfdt1", "openjdk-25-jre-headless", "util-linux");
+            "libstdc++6", "libfdt1", "openjdk-25-jre-headless", "util-linux", "qemu-system-arm");
     static final String SOURCE_PACKAGE = "linux-source-6.12";
     private static final Path SOURCE_TARBALL = Path.of("/usr/src/linux-source-6.12.tar.xz");
     /** Objects (CC/AS lines) a build of the fragment compiles, measured; only for the progress line. */
