@@ -154,13 +154,13 @@ public final class Lab {
             };
         } else {
             LabCache.Kernel kernel = LabCache.x86().current();
-            if (kernel == null || !Files.isRegularFile(kernel.initramfs())) {
+            if (kernel == null) {
                 throw new LabException("the lab is not prepared (nothing in " + LabCache.x86().root()
                         + "); run './vfio4j lab prepare' first");
             }
-            LabPrepare.refreshInitramfs(kernel);
+            Path initramfs = LabPrepare.initramfs(kernel, System.err);
             cacheDir = LabCache.x86().root();
-            qemu = runDir -> QemuCommand.build(kernel, runDir, memory, extraDevices);
+            qemu = runDir -> QemuCommand.build(kernel, initramfs, runDir, memory, extraDevices);
         }
         removeOrphanedRunDirs();
         try {

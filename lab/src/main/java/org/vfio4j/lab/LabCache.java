@@ -16,7 +16,7 @@ import org.eclipse.jdt.annotation.Nullable;
  *
  * <p>Why outside the repository: the kernel package is ~100 MB and shared by every clone and
  * worktree on the machine. Layout under {@code ~/.cache/vfio4j/x86_64} (or {@code $VFIO4J_CACHE}):
- * {@code <release>/vmlinuz}, {@code <release>/modules/*.ko}, {@code <release>/initramfs.cpio},
+ * {@code <release>/vmlinuz}, {@code <release>/modules/*.ko}, {@code <release>/initramfs-<hash>.cpio} (one per init script version),
  * {@code <release>/kernel.properties} (exact Debian package name and version, written last, so a
  * directory without it is an interrupted preparation) and {@code current}, the release that
  * {@code lab run} boots. Once a release is ready it is kept: a mirror that moves on to a newer
@@ -121,13 +121,12 @@ final class LabCache {
             return dir.resolve("modules");
         }
 
-        Path initramfs() {
-            return dir.resolve("initramfs.cpio");
-        }
-
-        /** Hash of what went into the initramfs, so a changed init script rebuilds it. */
-        Path initramfsStamp() {
-            return dir.resolve("initramfs.stamp");
+        /**
+         * The initramfs built from inputs hashing to {@code stamp}. Named by the hash so that checkouts
+         * with different init scripts sharing this cache each boot their own, never each other's.
+         */
+        Path initramfs(String stamp) {
+            return dir.resolve("initramfs-" + stamp.substring(0, 12) + ".cpio");
         }
     }
 }

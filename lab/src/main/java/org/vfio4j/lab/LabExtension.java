@@ -1,7 +1,6 @@
 package org.vfio4j.lab;
 
 import java.lang.reflect.Method;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -188,11 +187,5 @@ public final class LabExtension implements BeforeAllCallback, InvocationIntercep
         LabOutput(String output) {
             super("what the test printed in the lab host:\n" + output, null, false, false);
         }
-    }
-
-    /** For tests: the ids recorded, to diagnose mismatches. */
-    static List<String> ids(ExtensionContext context) {
-        Outcomes o = outcomes(context);
-        return o == null ? List.of() : List.copyOf(o.byId().keySet());
     }
 }

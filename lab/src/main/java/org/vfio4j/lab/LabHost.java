@@ -70,26 +70,39 @@ public final class LabHost {
         }
     }
 
-    /** Runs {@code command} with {@code /bin/sh -c} as root in the lab host; stderr is merged into the output. */
+    /**
+     * Runs {@code command} with {@code /bin/sh -c} as root in the lab host; stderr is merged into the
+     * output. A command still running after 5 minutes is killed and reported.
+     */
     public LabResult sh(String command) {
         check();
+        Process p;
         try {
-            Process p = new ProcessBuilder("/bin/sh", "-c", command).redirectErrorStream(true)
+            p = new ProcessBuilder("/bin/sh", "-c", command).redirectErrorStream(true)
                     .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
-            try {
-                String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-                if (!p.waitFor(5, TimeUnit.MINUTES)) {
-                    throw new LabException("'" + command + "' did not finish in 5 minutes");
-                }
-                return new LabResult(p.exitValue(), out);
-            } finally {
-                p.destroyForcibly();
-            }
         } catch (IOException e) {
             throw new LabException("cannot run /bin/sh -c '" + command + "': " + e.getMessage(), e);
+        }
+        var out = new java.io.ByteArrayOutputStream();
+        Thread reader = Thread.ofVirtual().start(() -> {
+            try {
+                p.getInputStream().transferTo(out);
+            } catch (IOException ignored) {
+                // the process is gone; what it wrote is what we have
+            }
+        });
+        try {
+            if (!p.waitFor(5, TimeUnit.MINUTES)) {
+                p.destroyForcibly();
+                throw new LabException("'" + command + "' did not finish in 5 minutes; it was killed");
+            }
+            reader.join(java.time.Duration.ofSeconds(10)); // a background child may keep the pipe open
+            return new LabResult(p.exitValue(), out.toString(StandardCharsets.UTF_8));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new LabException("interrupted while running '" + command + "'", e);
+        } finally {
+            p.destroyForcibly();
         }
     }
 

@@ -63,31 +63,23 @@ final class LabPrepare {
             k = fetchKernel();
         }
         LabCache.Kernel kernel = k;
-        String stamp = compute("hashing the initramfs inputs", () -> initramfsStamp(kernel));
-        boolean fresh = compute("checking the initramfs", () -> Files.isRegularFile(kernel.initramfs())
-                && Files.isRegularFile(kernel.initramfsStamp())
-                && Files.readString(kernel.initramfsStamp()).strip().equals(stamp));
-        if (!fresh) {
-            step("building the initramfs", () -> buildInitramfs(kernel, stamp));
-        }
+        initramfs(kernel, log);
         log.printf("lab ready: kernel %s (Debian %s %s) in %s%n", kernel.release(), kernel.packageName(),
                 kernel.packageVersion(), kernel.dir());
         return kernel;
     }
 
     /**
-     * Rebuilds the initramfs of an already prepared kernel if the init script or busybox changed
-     * since, so {@code lab run} after a code change never boots a stale init. No apt, no network.
+     * The initramfs for this code's init script and this machine's busybox, built first if missing,
+     * so {@code lab run} after a code change never boots a stale init. No apt, no network.
      */
-    static void refreshInitramfs(LabCache.Kernel kernel) {
+    static Path initramfs(LabCache.Kernel kernel, PrintStream log) {
         String stamp = compute("hashing the initramfs inputs", () -> initramfsStamp(kernel));
-        boolean fresh = compute("checking the initramfs", () -> Files.isRegularFile(kernel.initramfs())
-                && Files.isRegularFile(kernel.initramfsStamp())
-                && Files.readString(kernel.initramfsStamp()).strip().equals(stamp));
-        if (!fresh) {
-            LabPrepare p = new LabPrepare(LabCache.x86(), System.err);
-            step("rebuilding the initramfs", () -> p.buildInitramfs(kernel, stamp));
+        Path file = kernel.initramfs(stamp);
+        if (!Files.isRegularFile(file)) {
+            step("building the initramfs", () -> buildInitramfs(kernel, file, log));
         }
+        return file;
     }
 
     interface Step<T> {
@@ -298,7 +290,7 @@ final class LabPrepare {
         }
     }
 
-    private void buildInitramfs(LabCache.Kernel k, String stamp) throws IOException {
+    private static void buildInitramfs(LabCache.Kernel k, Path target, PrintStream log) throws IOException {
         Path tmp = Files.createTempFile(k.dir(), "initramfs.cpio.", ".tmp"); // unique: builds may race
         try (OutputStream out = new java.io.BufferedOutputStream(Files.newOutputStream(tmp));
                 Newc cpio = new Newc(out)) {
@@ -312,9 +304,8 @@ final class LabPrepare {
                 cpio.file("lib/modules/" + m + ".ko", 0644, Files.readAllBytes(k.modulesDir().resolve(m + ".ko")));
             }
         }
-        Files.move(tmp, k.initramfs(), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        Files.writeString(k.initramfsStamp(), stamp + "\n");
-        log.printf("lab prepare: initramfs %s (%d KiB)%n", k.initramfs(), Files.size(k.initramfs()) >> 10);
+        Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        log.printf("lab prepare: initramfs %s (%d KiB)%n", target, Files.size(target) >> 10);
     }
 
     /** Deletes {@code dir} and everything in it; tolerates files vanishing concurrently (teardown races). */
