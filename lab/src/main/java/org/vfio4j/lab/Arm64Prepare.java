@@ -44,8 +44,8 @@ final class Arm64Prepare {
             "libstdc++6", "libfdt1", "openjdk-25-jre-headless", "util-linux", "qemu-system-arm");
     static final String SOURCE_PACKAGE = "linux-source-6.12";
     private static final Path SOURCE_TARBALL = Path.of("/usr/src/linux-source-6.12.tar.xz");
-    /** Objects (CC/AS lines) a build of the fragment compiles, measured; only for the progress line. */
-    static final int ESTIMATED_OBJECTS = 1900;
+    /** Objects (CC/AS lines) a build of the fragment compiles: 1221 measured (6.12.117); only for the progress line. */
+    static final int ESTIMATED_OBJECTS = 1230;
     private static final long PROGRESS_EVERY_MS = 5000;
 
     private final PrintStream log;
