@@ -10,6 +10,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import java.util.regex.Pattern;
 
 import org.eclipse.jdt.annotation.Nullable;
@@ -38,12 +39,14 @@ public final class Lab {
     private static final Pattern MEMORY = Pattern.compile("[1-9][0-9]*[MG]?");
     private static final long NVME_IMAGE_BYTES = 64L << 20;
 
+    private final LabArch arch;
     private final List<String> extraDevices;
     private final String memory;
     private final Duration timeout;
     private final @Nullable OutputStream echo;
 
-    private Lab(List<String> extraDevices, String memory, Duration timeout, @Nullable OutputStream echo) {
+    private Lab(LabArch arch, List<String> extraDevices, String memory, Duration timeout, @Nullable OutputStream echo) {
+        this.arch = arch;
         this.extraDevices = List.copyOf(extraDevices);
         this.memory = memory;
         this.timeout = timeout;
@@ -52,7 +55,26 @@ public final class Lab {
 
     /** The x86_64 lab host with the default topology ({@link LabDevice}), 3 GiB and a 10-minute timeout. */
     public static Lab x86() {
-        return new Lab(List.of(), "3G", Duration.ofMinutes(10), null);
+        return new Lab(LabArch.X86_64, List.of(), "3G", Duration.ofMinutes(10), null);
+    }
+
+    /**
+     * The aarch64 lab host (virt, EL2, GICv3, SMMUv3) with the default topology, 3 GiB and a 10-minute
+     * timeout. Its root is a Debian trixie arm64 root; the repository checkout this runs from, the
+     * Maven repository and the AOT cache directory are visible at the same paths ({@link Arm64Shares}).
+     */
+    public static Lab aarch64() {
+        return new Lab(LabArch.AARCH64, List.of(), "3G", Duration.ofMinutes(10), null);
+    }
+
+    /** The lab host of {@code arch}. */
+    public static Lab of(LabArch arch) {
+        return arch == LabArch.AARCH64 ? aarch64() : x86();
+    }
+
+    /** The architecture of this lab host. */
+    public LabArch arch() {
+        return arch;
     }
 
     /** True inside a lab host (the init sets {@value #ENV}). */
@@ -68,7 +90,7 @@ public final class Lab {
         }
         List<String> d = new ArrayList<>(extraDevices);
         d.add(spec);
-        return new Lab(d, memory, timeout, echo);
+        return new Lab(arch, d, memory, timeout, echo);
     }
 
     /** Lab host memory in QEMU's {@code -m} syntax: a number with an optional M or G suffix. */
@@ -76,7 +98,7 @@ public final class Lab {
         if (!MEMORY.matcher(size).matches()) {
             throw new IllegalArgumentException("--memory wants a size such as 3G or 2048M, not '" + size + "'");
         }
-        return new Lab(extraDevices, size, timeout, echo);
+        return new Lab(arch, extraDevices, size, timeout, echo);
     }
 
     /** How long a run may take from QEMU start to power-off before the lab is torn down. */
@@ -84,12 +106,12 @@ public final class Lab {
         if (t.isNegative() || t.isZero()) {
             throw new IllegalArgumentException("--timeout wants a positive number of seconds, not " + t.toSeconds());
         }
-        return new Lab(extraDevices, memory, t, echo);
+        return new Lab(arch, extraDevices, memory, t, echo);
     }
 
     /** Also copies the command's output to {@code out} as it arrives (the CLI passes System.out). */
     public Lab withEcho(@Nullable OutputStream out) {
-        return new Lab(extraDevices, memory, timeout, out);
+        return new Lab(arch, extraDevices, memory, timeout, out);
     }
 
     /** The run timeout. */
@@ -116,28 +138,46 @@ public final class Lab {
         if (command.isEmpty()) {
             throw new IllegalArgumentException("no command to run in the lab");
         }
-        LabCache.Kernel kernel = LabCache.x86().current();
-        if (kernel == null) {
-            throw new LabException("the lab is not prepared (nothing in " + LabCache.x86().root()
-                    + "); run './vfio4j lab prepare' first");
+        Path cacheDir;
+        Function<Path, List<String>> qemu;
+        if (arch == LabArch.AARCH64) {
+            Arm64Lab lab = Arm64Lab.current();
+            if (lab == null) {
+                throw new LabException("the aarch64 lab is not prepared (nothing in " + Arm64Lab.cacheDir()
+                        + "); run './vfio4j lab prepare --arch aarch64' first");
+            }
+            List<Arm64QemuCommand.Share> shares = Arm64Shares.shares(lab);
+            cacheDir = Arm64Lab.cacheDir();
+            qemu = runDir -> {
+                Arm64Shares.writeMounts(runDir, shares);
+                return Arm64QemuCommand.build(lab, runDir, memory, extraDevices, shares, false);
+            };
+        } else {
+            LabCache.Kernel kernel = LabCache.x86().current();
+            if (kernel == null) {
+                throw new LabException("the lab is not prepared (nothing in " + LabCache.x86().root()
+                        + "); run './vfio4j lab prepare' first");
+            }
+            Path initramfs = LabPrepare.initramfs(kernel, System.err);
+            cacheDir = LabCache.x86().root();
+            qemu = runDir -> QemuCommand.build(kernel, initramfs, runDir, memory, extraDevices);
         }
-        Path initramfs = LabPrepare.initramfs(kernel, System.err);
         removeOrphanedRunDirs();
         try {
-            return runOnce(kernel, initramfs, command, harvest);
+            return runOnce(qemu, command, harvest);
         } catch (LabException.BootFailure e) {
-            Path log = LabCache.x86().root().resolve("last-boot-failure.log");
+            Path log = cacheDir.resolve("last-boot-failure.log");
             try {
                 Files.writeString(log, e.getMessage());
             } catch (IOException ignored) {
                 // only a diagnostic
             }
             System.err.println("vfio4j lab: the lab host failed to boot (console in " + log + "); retrying once");
-            return runOnce(kernel, initramfs, command, harvest);
+            return runOnce(qemu, command, harvest);
         }
     }
 
-    private LabResult runOnce(LabCache.Kernel kernel, Path initramfs, List<String> command, Consumer<Path> harvest) {
+    private LabResult runOnce(Function<Path, List<String>> qemu, List<String> command, Consumer<Path> harvest) {
         Path runDir;
         try {
             runDir = Files.createTempDirectory(TEMP_PREFIX + ProcessHandle.current().pid() + "-");
@@ -149,7 +189,7 @@ public final class Lab {
         try {
             writeRunFiles(runDir, command);
             ran = true;
-            LabResult r = new LabProcess(QemuCommand.build(kernel, initramfs, runDir, memory, extraDevices), runDir, timeout, echo)
+            LabResult r = new LabProcess(qemu.apply(runDir), runDir, timeout, echo)
                     .run(shortName(command));
             ran = false;
             harvest.accept(runDir);

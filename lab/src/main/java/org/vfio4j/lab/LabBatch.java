@@ -38,7 +38,7 @@ final class LabBatch {
     }
 
     private static final Map<String, ClassOutcomes> DONE = new HashMap<>();
-    private static boolean batchRan;
+    private static final java.util.Set<LabArch> BATCH_RAN = java.util.EnumSet.noneOf(LabArch.class);
 
     private LabBatch() {
     }
@@ -51,13 +51,14 @@ final class LabBatch {
             return done;
         }
         // Nested fixture classes (e.g. run through EngineTestKit) neither start nor join a batch.
-        if (!batchRan && !name.contains("$") && !"false".equals(System.getProperty(BATCH_PROPERTY))) {
-            batchRan = true;
+        LabArch arch = arch(cls);
+        if (!BATCH_RAN.contains(arch) && !name.contains("$") && !"false".equals(System.getProperty(BATCH_PROPERTY))) {
+            BATCH_RAN.add(arch);
             List<String> batch = new ArrayList<>(discover(cls));
             batch.remove(name);
             if (!batch.isEmpty()) {
                 batch.add(name);
-                LabClassRun.Result r = LabClassRun.run(batch);
+                LabClassRun.Result r = LabClassRun.run(arch, batch);
                 record(r);
                 LabException batchFailure = r.failure();
                 if (batchFailure != null) {
@@ -70,7 +71,7 @@ final class LabBatch {
                 }
             }
         }
-        LabClassRun.Result r = LabClassRun.run(List.of(name));
+        LabClassRun.Result r = LabClassRun.run(arch, List.of(name));
         LabException failure = r.failure();
         if (failure != null) {
             throw failure;
@@ -95,7 +96,19 @@ final class LabBatch {
         }
     }
 
-    /** Top-level, concrete, enabled {@code @LabTest} classes in this JVM's test-classes directories, sorted. */
+    /** The lab host {@code cls} asks for ({@link LabTest#arch()}, inherited), x86_64 without the annotation. */
+    static LabArch arch(Class<?> cls) {
+        LabTest t = cls.getAnnotation(LabTest.class);
+        for (Class<?> c = cls.getEnclosingClass(); t == null && c != null; c = c.getEnclosingClass()) {
+            t = c.getAnnotation(LabTest.class); // @Nested classes run with their outer class
+        }
+        return t == null ? LabArch.X86_64 : t.arch();
+    }
+
+    /**
+     * Top-level, concrete, enabled {@code @LabTest} classes for the same architecture as
+     * {@code requester} in this JVM's test-classes directories, sorted.
+     */
     static List<String> discover(Class<?> requester) {
         @Nullable ClassLoader loader = requester.getClassLoader();
         List<String> found = new ArrayList<>();
@@ -108,7 +121,7 @@ final class LabBatch {
                 for (Path f : files.filter(p -> p.toString().endsWith(".class")).toList()) {
                     String rel = dir.relativize(f).toString();
                     String cn = rel.substring(0, rel.length() - ".class".length()).replace(File.separatorChar, '.');
-                    if (!cn.contains("$") && !cn.endsWith("package-info") && isLabTest(cn, loader)) {
+                    if (!cn.contains("$") && !cn.endsWith("package-info") && isLabTest(cn, loader, arch(requester))) {
                         found.add(cn);
                     }
                 }
@@ -120,10 +133,10 @@ final class LabBatch {
         return found;
     }
 
-    private static boolean isLabTest(String className, @Nullable ClassLoader loader) {
+    private static boolean isLabTest(String className, @Nullable ClassLoader loader, LabArch arch) {
         try {
             Class<?> c = Class.forName(className, false, loader);
-            return c.isAnnotationPresent(LabTest.class) && !c.isAnnotationPresent(Disabled.class)
+            return c.isAnnotationPresent(LabTest.class) && arch(c) == arch && !c.isAnnotationPresent(Disabled.class)
                     && !c.isInterface() && !Modifier.isAbstract(c.getModifiers());
         } catch (ReflectiveOperationException | LinkageError e) {
             return false;

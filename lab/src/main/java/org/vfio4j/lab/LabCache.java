@@ -34,11 +34,15 @@ final class LabCache {
 
     /** The cache of this user: {@code $VFIO4J_CACHE/x86_64} or {@code ~/.cache/vfio4j/x86_64}. */
     static LabCache x86() {
+        return new LabCache(base().resolve(ARCH));
+    }
+
+    /** {@code $VFIO4J_CACHE} or {@code ~/.cache/vfio4j}: every architecture's cache is a directory in it. */
+    static Path base() {
         String env = System.getenv("VFIO4J_CACHE");
-        Path base = env != null && !env.isBlank()
+        return env != null && !env.isBlank()
                 ? Path.of(env)
                 : Path.of(System.getProperty("user.home"), ".cache", "vfio4j");
-        return new LabCache(base.resolve(ARCH));
     }
 
     Path root() {

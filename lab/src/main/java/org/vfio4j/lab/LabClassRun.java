@@ -46,10 +46,18 @@ final class LabClassRun {
         return "results-" + index + ".bin";
     }
 
-    /** Boots one lab host and runs {@code classNames} there, in order, in one JVM. */
-    static Result run(List<String> classNames) {
+    /** Boots one lab host of {@code arch} and runs {@code classNames} there, in order, in one JVM. */
+    static Result run(LabArch arch, List<String> classNames) {
         List<String> cmd = new ArrayList<>();
-        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        String classPath = classPath();
+        if (arch == LabArch.AARCH64) {
+            cmd.add(Arm64Lab.JAVA_HOME + "/bin/java"); // the arm64 root's JRE; the class path is shared
+            Arm64Aot.Launch aot = Arm64Aot.launch(classPath);
+            cmd.addAll(aot.options());
+            classPath = aot.classPath();
+        } else {
+            cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        }
         cmd.add("--enable-native-access=ALL-UNNAMED");
         // Under TCG every JIT cycle is emulated: C1 only and the serial GC start fastest.
         cmd.add("-XX:TieredStopAtLevel=1");
@@ -60,12 +68,12 @@ final class LabClassRun {
             }
         }
         cmd.add("-cp");
-        cmd.add(classPath());
+        cmd.add(classPath);
         cmd.add(InLabRunner.class.getName());
         cmd.add(QemuCommand.GUEST_RUN_DIR);
         cmd.addAll(classNames);
         long secs = Long.getLong(TIMEOUT_PROPERTY, 900) + SECONDS_PER_EXTRA_CLASS * (classNames.size() - 1);
-        Lab lab = Lab.x86().withTimeout(Duration.ofSeconds(secs));
+        Lab lab = Lab.of(arch).withTimeout(Duration.ofSeconds(secs));
         if (Boolean.getBoolean("vfio4j.lab.echo")) {
             lab = lab.withEcho(System.out);
         }

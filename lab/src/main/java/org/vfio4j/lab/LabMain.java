@@ -13,10 +13,14 @@ import java.util.List;
  */
 public final class LabMain {
     private static final String USAGE = """
-            usage: vfio4j lab prepare
-                   vfio4j lab run [--device SPEC]... [--memory SIZE] [--timeout SECS] -- CMD [ARGS...]
-              prepare   install qemu-system-x86, busybox-static, xz-utils; fetch the 6.12 kernel; build the initramfs
-              run       boot the x86 lab host and run CMD there as root in a read-only chroot of this machine's /
+            usage: vfio4j lab prepare [--arch x86_64|aarch64]
+                   vfio4j lab run [--arch x86_64|aarch64] [--device SPEC]... [--memory SIZE] [--timeout SECS] -- CMD [ARGS...]
+              prepare   x86_64 (default): install qemu-system-x86, busybox-static, xz-utils; fetch the 6.12 kernel;
+                        build the initramfs. aarch64: build the lab's arm64 6.12 kernel, fetch a Debian trixie
+                        arm64 root (private apt state), build the initramfs
+              run       boot the lab host and run CMD there as root: x86_64 in a read-only chroot of this machine's /,
+                        aarch64 in the arm64 root with this checkout and ~/.m2/repository at the same paths
+                --arch A         x86_64 (default) or aarch64
                 --device SPEC    add a QEMU -device SPEC to the default topology (repeatable), e.g. edu,addr=0a.0
                 --memory SIZE    lab host memory, e.g. 3G (default) or 2048M
                 --timeout SECS   stop the lab host and fail after SECS seconds (default 600)
@@ -42,10 +46,18 @@ public final class LabMain {
         }
         return switch (args.get(0)) {
             case "prepare" -> {
-                if (args.size() > 1) {
-                    throw new IllegalArgumentException("'lab prepare' takes no arguments, got " + args.subList(1, args.size()));
+                List<String> rest = args.subList(1, args.size());
+                LabArch arch = LabArch.X86_64;
+                if (rest.size() == 2 && rest.get(0).equals("--arch")) {
+                    arch = LabArch.parse(rest.get(1));
+                } else if (!rest.isEmpty()) {
+                    throw new IllegalArgumentException("'lab prepare' takes only '--arch x86_64|aarch64', got " + rest);
                 }
-                new LabPrepare(LabCache.x86(), System.out).prepare();
+                if (arch == LabArch.AARCH64) {
+                    new Arm64Prepare(System.out).prepare();
+                } else {
+                    new LabPrepare(LabCache.x86(), System.out).prepare();
+                }
                 yield 0;
             }
             case "run" -> runCommand(args.subList(1, args.size()));
@@ -54,8 +66,13 @@ public final class LabMain {
     }
 
     private static int runCommand(List<String> args) {
-        Lab lab = Lab.x86().withTimeout(Duration.ofSeconds(600)).withEcho(System.out);
         int i = 0;
+        LabArch arch = LabArch.X86_64;
+        if (args.size() >= 2 && args.get(0).equals("--arch")) {
+            arch = LabArch.parse(args.get(1));
+            i = 2;
+        }
+        Lab lab = Lab.of(arch).withTimeout(Duration.ofSeconds(600)).withEcho(System.out);
         while (i < args.size() && !args.get(i).equals("--")) {
             String opt = args.get(i);
             if (i + 1 >= args.size() || args.get(i + 1).equals("--")) {
@@ -67,6 +84,8 @@ public final class LabMain {
                 case "--device" -> lab.withDevice(value);
                 case "--memory" -> lab.withMemory(value);
                 case "--timeout" -> lab.withTimeout(Duration.ofSeconds(seconds(value)));
+                case "--arch" -> throw new IllegalArgumentException("--arch must come first: 'lab run --arch "
+                        + value + " [options] -- CMD'");
                 default -> throw new IllegalArgumentException("unknown option '" + opt + "'\n" + USAGE);
             };
             i += 2;

@@ -82,22 +82,22 @@ final class LabPrepare {
         return file;
     }
 
-    private interface Step<T> {
+    interface Step<T> {
         T run() throws IOException;
     }
 
-    private interface Action {
+    interface Action {
         void run() throws IOException;
     }
 
-    private static void step(String name, Action body) {
+    static void step(String name, Action body) {
         compute(name, () -> {
             body.run();
             return Boolean.TRUE;
         });
     }
 
-    private static <T> T compute(String name, Step<T> body) {
+    static <T> T compute(String name, Step<T> body) {
         try {
             return body.run();
         } catch (LabException e) {
@@ -108,7 +108,12 @@ final class LabPrepare {
     }
 
     private void ensurePackages() {
-        List<String> missing = missingPackages();
+        ensurePackages(PACKAGES, log);
+    }
+
+    /** Installs those of {@code packages} that are missing (as root), or says how to. */
+    static void ensurePackages(List<String> packages, PrintStream log) {
+        List<String> missing = missingPackages(packages);
         if (missing.isEmpty()) {
             return;
         }
@@ -128,15 +133,15 @@ final class LabPrepare {
             Exec.inherit(List.of("apt-get", "update", "-q", "-o", "DPkg::Lock::Timeout=600"), null, env);
             Exec.inherit(install, null, env);
         }
-        List<String> still = missingPackages();
+        List<String> still = missingPackages(packages);
         if (!still.isEmpty()) {
             throw new LabException("apt-get install finished but " + still + " are still not installed");
         }
     }
 
-    private static List<String> missingPackages() {
+    private static List<String> missingPackages(List<String> packages) {
         List<String> missing = new ArrayList<>();
-        for (String p : PACKAGES) {
+        for (String p : packages) {
             try {
                 Process q = new ProcessBuilder("dpkg-query", "-W", "-f=${db:Status-Abbrev}", p)
                         .redirectErrorStream(true).start();

@@ -11,8 +11,8 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * Marks a test class whose body runs inside the x86 lab host (root, real /dev/vfio, the default
- * {@link LabDevice} topology), with {@link LabHost} available as a test method parameter.
+ * Marks a test class whose body runs inside a lab host (x86_64 unless {@link #arch()} says otherwise; root, real /dev/vfio,
+ * the default {@link LabDevice} topology), with {@link LabHost} available as a test method parameter.
  *
  * <p>Why a class-level annotation: a lab host boot and an in-lab JVM cost seconds under TCG, so
  * {@link LabExtension} boots one lab host per class, runs all of the class's tests there in one
@@ -35,4 +35,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @Tag("lab")
 @ExtendWith(LabExtension.class)
 public @interface LabTest {
+    /**
+     * The lab host the class runs in: {@link LabArch#X86_64} (default) or {@link LabArch#AARCH64}
+     * (the arm64 root's JRE, the repo and Maven repository at the same paths).
+     */
+    LabArch arch() default LabArch.X86_64;
 }

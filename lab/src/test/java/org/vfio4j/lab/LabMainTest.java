@@ -24,7 +24,25 @@ class LabMainTest {
         assertTrue(error("run", "--").contains("no command"));
         assertTrue(error("run", "true").contains("put the command after '--'"));
         assertTrue(error("fly").contains("unknown lab command 'fly'"));
-        assertTrue(error("prepare", "now").contains("takes no arguments"));
+        assertTrue(error("prepare", "now").contains("takes only '--arch x86_64|aarch64'"));
+        assertTrue(error("prepare", "--arch", "sparc").contains("--arch wants x86_64 or aarch64, not 'sparc'"));
+        assertTrue(error("run", "--arch", "riscv", "--", "true").contains("--arch wants x86_64 or aarch64"));
+        assertTrue(error("run", "--memory", "3G", "--arch", "aarch64", "--", "true").contains("--arch must come first"));
+    }
+
+    @Test
+    void archNamesAndAliases() {
+        assertEquals(LabArch.AARCH64, LabArch.parse("aarch64"));
+        assertEquals(LabArch.AARCH64, LabArch.parse("arm64"));
+        assertEquals(LabArch.X86_64, LabArch.parse("x86_64"));
+        assertEquals(LabArch.AARCH64, Lab.of(LabArch.AARCH64).arch());
+    }
+
+    @Test
+    void kernelCompileLinesAreCounted() {
+        assertTrue(Arm64Prepare.isCompileLine("  CC      kernel/rcu/rcu_segcblist.o"));
+        assertTrue(Arm64Prepare.isCompileLine("  AS      arch/arm64/kernel/entry.o"));
+        assertTrue(!Arm64Prepare.isCompileLine("  LD      vmlinux.o"));
     }
 
     @Test
