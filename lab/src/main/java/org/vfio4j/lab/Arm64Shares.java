@@ -12,8 +12,10 @@ import org.eclipse.jdt.annotation.Nullable;
 /**
  * The build-host directories the aarch64 lab host sees at the same paths: the repository checkout
  * the lab runs from and the Maven local repository (read-only: the launcher's and Surefire's class
- * paths name jars and classes there, and jars are architecture-independent), and the AOT cache
- * directory (writable: AOT caches made in the lab are kept for the next run).
+ * paths name jars and classes there, and jars are architecture-independent), the lab's own kernel
+ * directory (read-only: its {@code Image} is a fine arm64 guest kernel for tests that run KVM guests
+ * in the lab; the command gets its path in {@value #KERNEL_ENV}), and the AOT cache directory
+ * (writable: AOT caches made in the lab are kept for the next run).
  *
  * <p>Why same paths: a class path or a file name computed on the build host then works unchanged
  * in the lab host's arm64 JVM. The arm64 root is read-only in the lab, so the mount points are
@@ -21,10 +23,16 @@ import org.eclipse.jdt.annotation.Nullable;
  * for other checkouts sharing the root).
  */
 final class Arm64Shares {
+    /** The environment variable naming the lab kernel's {@code Image} for commands run in the aarch64 lab. */
+    static final String KERNEL_ENV = "VFIO4J_LAB_KERNEL";
+
     private Arm64Shares() {
     }
 
-    /** The shares for a run from this JVM: repo (if found), Maven repository (if present), AOT directory. */
+    /**
+     * The shares for a run from this JVM: repo (if found), Maven repository (if present), the lab
+     * kernel's directory, AOT directory.
+     */
     static List<Arm64QemuCommand.Share> shares(Arm64Lab lab) {
         List<Arm64QemuCommand.Share> s = new ArrayList<>();
         Path repo = repoRoot();
@@ -34,6 +42,10 @@ final class Arm64Shares {
         Path m2 = mavenRepository();
         if (Files.isDirectory(m2) && (repo == null || !m2.startsWith(repo))) {
             s.add(new Arm64QemuCommand.Share("vfio4j-m2", m2, false));
+        }
+        Path kernelDir = lab.kernel().toAbsolutePath().getParent();
+        if (kernelDir != null) {
+            s.add(new Arm64QemuCommand.Share("vfio4j-kernel", kernelDir, false));
         }
         Path aot = Arm64Lab.aotDir();
         try {

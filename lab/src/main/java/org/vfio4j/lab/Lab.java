@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.regex.Pattern;
@@ -140,6 +141,7 @@ public final class Lab {
         }
         Path cacheDir;
         Function<Path, List<String>> qemu;
+        Map<String, String> env = Map.of();
         if (arch == LabArch.AARCH64) {
             Arm64Lab lab = Arm64Lab.current();
             if (lab == null) {
@@ -147,6 +149,7 @@ public final class Lab {
                         + "); run './vfio4j lab prepare --arch aarch64' first");
             }
             List<Arm64QemuCommand.Share> shares = Arm64Shares.shares(lab);
+            env = Map.of(Arm64Shares.KERNEL_ENV, lab.kernel().toAbsolutePath().toString());
             cacheDir = Arm64Lab.cacheDir();
             qemu = runDir -> {
                 Arm64Shares.writeMounts(runDir, shares);
@@ -164,7 +167,7 @@ public final class Lab {
         }
         removeOrphanedRunDirs();
         try {
-            return runOnce(qemu, command, harvest);
+            return runOnce(qemu, command, env, harvest);
         } catch (LabException.BootFailure e) {
             Path log = cacheDir.resolve("last-boot-failure.log");
             try {
@@ -173,11 +176,12 @@ public final class Lab {
                 // only a diagnostic
             }
             System.err.println("vfio4j lab: the lab host failed to boot (console in " + log + "); retrying once");
-            return runOnce(qemu, command, harvest);
+            return runOnce(qemu, command, env, harvest);
         }
     }
 
-    private LabResult runOnce(Function<Path, List<String>> qemu, List<String> command, Consumer<Path> harvest) {
+    private LabResult runOnce(Function<Path, List<String>> qemu, List<String> command, Map<String, String> env,
+            Consumer<Path> harvest) {
         Path runDir;
         try {
             runDir = Files.createTempDirectory(TEMP_PREFIX + ProcessHandle.current().pid() + "-");
@@ -187,7 +191,7 @@ public final class Lab {
         }
         boolean ran = false;
         try {
-            writeRunFiles(runDir, command);
+            writeRunFiles(runDir, command, env);
             ran = true;
             LabResult r = new LabProcess(qemu.apply(runDir), runDir, timeout, echo)
                     .run(shortName(command));
@@ -232,12 +236,15 @@ public final class Lab {
         }
     }
 
-    private static void writeRunFiles(Path runDir, List<String> command) throws IOException {
+    private static void writeRunFiles(Path runDir, List<String> command, Map<String, String> env) throws IOException {
         String cwd = System.getProperty("user.dir", "/");
         // /tmp and /run are kept visible where the command needs them (HiddenPaths); the rest is the lab's own.
         boolean visible = !cwd.startsWith("/proc") && !cwd.startsWith("/sys") && !cwd.startsWith("/dev");
         StringBuilder sh = new StringBuilder("# written by org.vfio4j.lab.Lab\n");
         sh.append("cd ").append(visible ? quote(cwd) : "/").append(" 2>/dev/null || cd /\n");
+        for (Map.Entry<String, String> e : env.entrySet()) {
+            sh.append("export ").append(e.getKey()).append('=').append(quote(e.getValue())).append('\n');
+        }
         sh.append("exec");
         for (String arg : command) {
             sh.append(' ').append(quote(arg));

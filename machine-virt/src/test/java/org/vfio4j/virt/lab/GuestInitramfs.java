@@ -8,46 +8,51 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Objects;
-import java.util.concurrent.TimeUnit;
 
 /**
- * The tiny test guest's initramfs: {@code guest-init.c} cross-compiled static for arm64
- * ({@code aarch64-linux-gnu-gcc}) as {@code /init}, with {@code /dev/console}, {@code /proc}, {@code /sys},
- * in a newc cpio. Built on the build host into {@code machine-virt/target/lab-guest/} (the aarch64 lab sees
- * the checkout at the same path, and has no compiler).
+ * The tiny test guest's initramfs: {@code guest-init.sh} as {@code /init}, run by a static busybox at
+ * {@code /bin/busybox}, with {@code /dev/console}, {@code /proc}, {@code /sys}, in a newc cpio.
+ *
+ * <p>Why busybox and a script: the aarch64 lab's arm64 root has a static busybox ({@code /usr/bin/busybox}) and
+ * no compiler, so {@link Arm64KvmBootLabTest} builds the guest inside the lab, into its {@code /tmp}, right
+ * before booting it — nothing depends on a file built earlier on the build host.
  */
 final class GuestInitramfs {
-    /** Where the build puts it (relative to the machine-virt module directory). */
-    static final Path DIR = Path.of("target", "lab-guest");
-    static final Path CPIO = DIR.resolve("initramfs.cpio");
-    static final Path INIT = DIR.resolve("init");
+    /** The arm64 root's static busybox, as the aarch64 lab host sees it. */
+    static final Path LAB_BUSYBOX = Path.of("/usr/bin/busybox");
 
     private GuestInitramfs() {
     }
 
-    /** Compiles the init and writes the cpio; returns the cpio's path. */
-    static Path build() throws IOException, InterruptedException {
-        Files.createDirectories(DIR);
-        Path src = DIR.resolve("guest-init.c");
-        try (InputStream in = Objects.requireNonNull(GuestInitramfs.class.getResourceAsStream("guest-init.c"))) {
-            Files.write(src, in.readAllBytes());
+    /** The init script (a resource next to this class). */
+    static byte[] init() throws IOException {
+        try (InputStream in = Objects.requireNonNull(GuestInitramfs.class.getResourceAsStream("guest-init.sh"))) {
+            return in.readAllBytes();
         }
-        Process p = new ProcessBuilder("aarch64-linux-gnu-gcc", "-static", "-Os", "-o", INIT.toString(), src.toString())
-                .redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        if (!p.waitFor(120, TimeUnit.SECONDS) || p.exitValue() != 0) {
-            throw new IOException("aarch64-linux-gnu-gcc failed (apt-get install gcc-aarch64-linux-gnu):\n" + out);
+    }
+
+    /** Writes the cpio with {@code busybox} (a static arm64 busybox) to {@code cpio}; returns {@code cpio}. */
+    static Path build(Path busybox, Path cpio) throws IOException {
+        if (!Files.isRegularFile(busybox)) {
+            throw new IOException("no busybox at " + busybox + " for the test guest (the aarch64 lab's root has "
+                    + LAB_BUSYBOX + " from busybox-static)");
         }
-        ByteArrayOutputStream cpio = new ByteArrayOutputStream();
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
         int ino = 1;
-        entry(cpio, ino++, "dev", 0040755, 0, 0, new byte[0]);
-        entry(cpio, ino++, "dev/console", 0020600, 5, 1, new byte[0]);
-        entry(cpio, ino++, "proc", 0040755, 0, 0, new byte[0]);
-        entry(cpio, ino++, "sys", 0040755, 0, 0, new byte[0]);
-        entry(cpio, ino++, "init", 0100755, 0, 0, Files.readAllBytes(INIT));
-        entry(cpio, ino, "TRAILER!!!", 0, 0, 0, new byte[0]);
-        Files.write(CPIO, cpio.toByteArray());
-        return CPIO;
+        entry(out, ino++, "dev", 0040755, 0, 0, new byte[0]);
+        entry(out, ino++, "dev/console", 0020600, 5, 1, new byte[0]);
+        entry(out, ino++, "proc", 0040755, 0, 0, new byte[0]);
+        entry(out, ino++, "sys", 0040755, 0, 0, new byte[0]);
+        entry(out, ino++, "bin", 0040755, 0, 0, new byte[0]);
+        entry(out, ino++, "bin/busybox", 0100755, 0, 0, Files.readAllBytes(busybox));
+        entry(out, ino++, "init", 0100755, 0, 0, init());
+        entry(out, ino, "TRAILER!!!", 0, 0, 0, new byte[0]);
+        Path dir = cpio.toAbsolutePath().getParent();
+        if (dir != null) {
+            Files.createDirectories(dir);
+        }
+        Files.write(cpio, out.toByteArray());
+        return cpio;
     }
 
     /** One newc entry: 110-byte ASCII header, name, data, each padded to 4 bytes. */
