@@ -97,7 +97,6 @@ final class DmaMapper {
             lastTie = tie;
         }
         tie.add(m);
-        m.tie = tie;
         // Registered after the segment's own allocation: an arena runs cleanups last-registered first, so the
         // DMA is unmapped before that memory is freed (see ArenaTie). The tie is shared, no per-mapping lambda.
         MemorySegment.NULL.reinterpret(owner, tie);
@@ -150,10 +149,13 @@ final class DmaMapper {
         }
         m.markClosed();
         byIova.remove(m);
-        ArenaTie tie = m.tie;
+        MemorySegment.Scope scope = m.segment().scope();
+        ArenaTie tie = lastTie;
+        if (tie == null || tie.scope != scope) {
+            tie = ties.get(scope); // a live mapping is always on the list of its segment's arena
+        }
         if (tie != null) {
             tie.remove(m);
-            m.tie = null;
             if (tie.first() == null) {
                 ties.remove(tie.scope);
                 if (lastTie == tie) {

@@ -1,6 +1,9 @@
 package org.vfio4j.common;
 
 import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
 import java.util.Set;
 
 import org.eclipse.jdt.annotation.Nullable;
@@ -14,25 +17,62 @@ import org.eclipse.jdt.annotation.Nullable;
  * unmaps it too (before the memory is freed), and so does closing the container.
  */
 public final class DmaMapping implements IovaExtent, AutoCloseable {
+    /** Every combination of permissions as one immutable set, indexed by a bit per ordinal (no copy per map). */
+    private static final List<Set<DmaPermission>> PERMISSION_SETS = permissionSets();
+
+    // Kept small (48 bytes with compressed oops): every live mapping is one of these, and 1 GiB in 4 KiB pages is
+    // 262,144 of them for the collector to trace. The treap priority is derived from the IOVA, the permissions are
+    // a bit mask, and the arena's tie is found from the segment's scope, so none of them is a field.
     private final DmaMapper mapper;
     private final MemorySegment segment;
     private final long iova;
-    private final Set<DmaPermission> permissions;
+    private final byte permissionBits;
     private volatile boolean closed;
     // Bookkeeping threaded through the mapping so a mapping costs one object (guarded by the DmaMapper):
     // its place in the container's IOVA treap and in its arena's list of live mappings.
     @Nullable DmaMapping left;
     @Nullable DmaMapping right;
-    int priority;
     @Nullable DmaMapping arenaPrev;
     @Nullable DmaMapping arenaNext;
-    @Nullable ArenaTie tie;
 
     DmaMapping(DmaMapper mapper, MemorySegment segment, long iova, Set<DmaPermission> permissions) {
         this.mapper = mapper;
         this.segment = segment;
         this.iova = iova;
-        this.permissions = Set.copyOf(permissions);
+        this.permissionBits = permissions == DmaPermission.READ_WRITE ? READ_WRITE_BITS : bits(permissions);
+    }
+
+    private static final byte READ_WRITE_BITS = bits(DmaPermission.READ_WRITE);
+
+    private static byte bits(Set<DmaPermission> permissions) {
+        int b = 0;
+        for (DmaPermission p : permissions) {
+            b |= 1 << p.ordinal();
+        }
+        return (byte) b;
+    }
+
+    private static List<Set<DmaPermission>> permissionSets() {
+        DmaPermission[] all = DmaPermission.values();
+        List<Set<DmaPermission>> sets = new ArrayList<>(1 << all.length);
+        for (int b = 0; b < 1 << all.length; b++) {
+            EnumSet<DmaPermission> s = EnumSet.noneOf(DmaPermission.class);
+            for (DmaPermission p : all) {
+                if ((b & 1 << p.ordinal()) != 0) {
+                    s.add(p);
+                }
+            }
+            sets.add(s.equals(DmaPermission.READ_WRITE) ? DmaPermission.READ_WRITE : Set.copyOf(s));
+        }
+        return List.copyOf(sets);
+    }
+
+    /** The treap priority: a fixed mix of the IOVA, so random-looking for any pattern of IOVAs (splitmix64). */
+    int priority() {
+        long z = iova * 0x9E3779B97F4A7C15L;
+        z = (z ^ z >>> 30) * 0xBF58476D1CE4E5B9L;
+        z = (z ^ z >>> 27) * 0x94D049BB133111EBL;
+        return (int) (z ^ z >>> 31);
     }
 
     @Override
@@ -52,7 +92,7 @@ public final class DmaMapping implements IovaExtent, AutoCloseable {
 
     /** The permissions the mapping was made with. */
     public Set<DmaPermission> permissions() {
-        return permissions;
+        return PERMISSION_SETS.get(permissionBits);
     }
 
     /** False once unmapped (by {@link #close()}, the arena, or the container). */
@@ -75,6 +115,6 @@ public final class DmaMapping implements IovaExtent, AutoCloseable {
     @Override
     public String toString() {
         return "DMA mapping [" + Check.hex(iova) + ", " + Check.hex(iova + size()) + ") of "
-                + Check.hex(segment.address()) + " " + permissions;
+                + Check.hex(segment.address()) + " " + permissions();
     }
 }

@@ -17,19 +17,12 @@ import org.eclipse.jdt.annotation.Nullable;
 final class IovaTree implements IovaAllocator.Extents {
     private @Nullable DmaMapping root;
     private int size;
-    private int seed = 0x2545F491;
 
     int size() {
         return size;
     }
 
     void insert(DmaMapping m) {
-        int x = seed; // xorshift32: priorities only need to look random, not be secure
-        x ^= x << 13;
-        x ^= x >>> 17;
-        x ^= x << 5;
-        seed = x;
-        m.priority = x;
         m.left = null;
         m.right = null;
         root = insert(root, m);
@@ -43,7 +36,7 @@ final class IovaTree implements IovaAllocator.Extents {
         if (Long.compareUnsigned(m.iova(), t.iova()) < 0) {
             DmaMapping l = insert(t.left, m);
             t.left = l;
-            if (l.priority > t.priority) { // rotate right
+            if (l.priority() > t.priority()) { // rotate right
                 t.left = l.right;
                 l.right = t;
                 return l;
@@ -51,7 +44,7 @@ final class IovaTree implements IovaAllocator.Extents {
         } else {
             DmaMapping r = insert(t.right, m);
             t.right = r;
-            if (r.priority > t.priority) { // rotate left
+            if (r.priority() > t.priority()) { // rotate left
                 t.right = r.left;
                 r.left = t;
                 return r;
@@ -91,7 +84,7 @@ final class IovaTree implements IovaAllocator.Extents {
         if (b == null) {
             return a;
         }
-        if (a.priority > b.priority) {
+        if (a.priority() > b.priority()) {
             a.right = merge(a.right, b);
             return a;
         }
