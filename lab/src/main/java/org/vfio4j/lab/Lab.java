@@ -163,7 +163,10 @@ public final class Lab {
             }
             Path initramfs = LabPrepare.initramfs(kernel, System.err);
             cacheDir = LabCache.x86().root();
-            qemu = runDir -> QemuCommand.build(kernel, initramfs, runDir, memory, extraDevices);
+            qemu = runDir -> {
+                writeKeep(runDir, command);
+                return QemuCommand.build(kernel, initramfs, runDir, memory, extraDevices);
+            };
         }
         removeOrphanedRunDirs();
         try {
@@ -236,6 +239,22 @@ public final class Lab {
         }
     }
 
+    /**
+     * Writes {@code RUN/keep} for the x86 init: the build host's directories under /tmp and /run that the
+     * command needs (the aarch64 lab mounts its shares instead, {@link Arm64Shares}).
+     */
+    private static void writeKeep(Path runDir, List<String> command) {
+        List<String> wanted = new ArrayList<>(command);
+        wanted.add(System.getProperty("user.dir", "/"));
+        wanted.add(System.getProperty("vfio4j.root", "/"));
+        wanted.add(System.getProperty("java.class.path", ""));
+        try {
+            Files.write(runDir.resolve("keep"), HiddenPaths.toKeep(wanted, runDir), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new LabException("writing " + runDir.resolve("keep") + " failed: " + e.getMessage(), e);
+        }
+    }
+
     private static void writeRunFiles(Path runDir, List<String> command, Map<String, String> env) throws IOException {
         String cwd = System.getProperty("user.dir", "/");
         // /tmp and /run are kept visible where the command needs them (HiddenPaths); the rest is the lab's own.
@@ -251,11 +270,6 @@ public final class Lab {
         }
         sh.append('\n');
         Files.writeString(runDir.resolve("cmd.sh"), sh, StandardCharsets.UTF_8);
-        List<String> wanted = new ArrayList<>(command);
-        wanted.add(cwd);
-        wanted.add(System.getProperty("vfio4j.root", "/"));
-        wanted.add(System.getProperty("java.class.path", ""));
-        Files.write(runDir.resolve("keep"), HiddenPaths.toKeep(wanted, runDir), StandardCharsets.UTF_8);
         try (RandomAccessFile img = new RandomAccessFile(runDir.resolve("nvme.img").toFile(), "rw")) {
             img.setLength(NVME_IMAGE_BYTES);
         }
