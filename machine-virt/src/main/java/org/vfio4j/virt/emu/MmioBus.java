@@ -3,6 +3,7 @@ package org.vfio4j.virt.emu;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.NavigableMap;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
@@ -16,10 +17,14 @@ import org.vfio4j.virt.board.MmioRange;
  * <p>Why unclaimed accesses are not fatal: a guest probing an address nothing decodes (an absent device in
  * its tree, a driver poking a reserved register) reads 0 and its writes are dropped, as on a bus with no
  * responder; the first such access per page is reported once so the person at the terminal sees it.
- * Devices are added before the vCPUs start; dispatch is then read-only and safe from every vCPU thread.
+ *
+ * <p>Why copy-on-write: most devices are added before the vCPUs start, but assigned devices add and remove
+ * windows while the guest runs (a BAR moved, decoding switched off, a region unmapped at teardown). Dispatch
+ * reads one immutable snapshot without a lock, so a device model may hold its own lock while it changes the
+ * bus, and a vCPU dispatching into that model never waits for the bus.
  */
 public final class MmioBus {
-    private final TreeMap<Long, Entry> byBase = new TreeMap<>();
+    private volatile NavigableMap<Long, Entry> byBase = new TreeMap<>();
     private final Map<Long, Boolean> reported = new ConcurrentHashMap<>();
     private final Consumer<String> warnings;
 
@@ -31,22 +36,41 @@ public final class MmioBus {
         this.warnings = warnings;
     }
 
+    /** A device's place on the bus; closing it takes the device off (later accesses are unclaimed). */
+    public interface Window extends AutoCloseable {
+        @Override
+        void close();
+    }
+
     /**
-     * Adds {@code device} at {@code range}.
+     * Adds {@code device} at {@code range}, from any thread, also while vCPUs run.
      *
+     * @return the window, to close when the device leaves the range
      * @throws IllegalArgumentException if the range overlaps a device already on the bus
      */
-    public synchronized void add(MmioRange range, String name, MmioDevice device) {
+    public synchronized Window add(MmioRange range, String name, MmioDevice device) {
         for (Entry e : byBase.values()) {
             if (e.range().overlaps(range)) {
                 throw new IllegalArgumentException(name + " at " + range + " overlaps " + e.name() + " at " + e.range());
             }
         }
-        byBase.put(range.base(), new Entry(range, name, device));
+        Entry entry = new Entry(range, name, device);
+        TreeMap<Long, Entry> next = new TreeMap<>(byBase);
+        next.put(range.base(), entry);
+        byBase = next;
+        return () -> remove(entry);
+    }
+
+    private synchronized void remove(Entry entry) {
+        if (byBase.get(entry.range().base()) == entry) {
+            TreeMap<Long, Entry> next = new TreeMap<>(byBase);
+            next.remove(entry.range().base());
+            byBase = next;
+        }
     }
 
     /** The devices on the bus as "name range", in address order. */
-    public synchronized List<String> describe() {
+    public List<String> describe() {
         List<String> l = new ArrayList<>();
         byBase.values().forEach(e -> l.add(e.name() + " " + e.range()));
         return l;

@@ -8,6 +8,7 @@ import java.util.List;
 
 import org.eclipse.jdt.annotation.Nullable;
 import org.vfio4j.common.EventFd;
+import org.vfio4j.common.KvmVfioDevice;
 import org.vfio4j.common.sys.Errno;
 import org.vfio4j.common.sys.KvmAbi;
 import org.vfio4j.common.sys.Native;
@@ -95,6 +96,14 @@ public final class KvmVm implements AutoCloseable, IrqfdOps {
                                 : -e == Errno.EINVAL ? "address and size must be page aligned and inside the IPA space" : "");
             }
         }
+    }
+
+    /**
+     * KVM_CREATE_DEVICE(KVM_DEV_TYPE_VFIO): the pseudo device through which KVM learns the VM's VFIO groups
+     * (for coherency and, on other architectures, interrupt posting).
+     */
+    public KvmVfioDevice createVfioDevice() {
+        return KvmVfioDevice.create(fd());
     }
 
     /** KVM_ARM_PREFERRED_TARGET: the CPU target the host recommends for KVM_ARM_VCPU_INIT. */

@@ -16,6 +16,7 @@ import org.vfio4j.virt.MachineRunner;
 import org.vfio4j.virt.board.Gicv3;
 import org.vfio4j.virt.board.KernelImage;
 import org.vfio4j.virt.board.MemoryMap;
+import org.vfio4j.virt.device.DeviceException;
 import org.vfio4j.virt.emu.AbsentDevices;
 import org.vfio4j.virt.emu.MmioBus;
 import org.vfio4j.virt.emu.Pl011Uart;
@@ -93,6 +94,8 @@ public final class KvmRunner implements MachineRunner {
             end = RunOutcome.failed("cannot load the guest: " + e.getMessage());
         } catch (IllegalArgumentException e) {
             end = RunOutcome.failed(e.getMessage());
+        } catch (DeviceException e) {
+            end = RunOutcome.refused(e.getMessage());
         } finally {
             err.println(end.message());
             finished.countDown();
@@ -101,7 +104,7 @@ public final class KvmRunner implements MachineRunner {
     }
 
     private RunOutcome boot(AssembledMachine machine, Path kernel, byte[] dtb, PrintStream out, PrintStream err)
-            throws IOException {
+            throws IOException, DeviceException {
         KernelImage image = KernelImage.inspect(kernel);
         try (Kvm kvm = Kvm.open()) {
             requireCap(kvm, ArmKvmAbi.KVM_CAP_ARM_PSCI_0_2, "PSCI 0.2 (KVM_CAP_ARM_PSCI_0_2)");
@@ -112,7 +115,7 @@ public final class KvmRunner implements MachineRunner {
                 try {
                     GuestLoader.Entry entry = GuestLoader.load(ram.memory(), ram.range(), machine.boot(),
                             image.textOffset(), kernel, machine.config().initrd(), dtb);
-                    return runVcpus(machine, vm, entry, out, err);
+                    return runVcpus(machine, vm, ram, entry, out, err);
                 } finally {
                     synchronized (this) {
                         routing = null;
@@ -129,8 +132,8 @@ public final class KvmRunner implements MachineRunner {
         }
     }
 
-    private RunOutcome runVcpus(AssembledMachine machine, KvmVm vm, GuestLoader.Entry entry, PrintStream out,
-            PrintStream err) {
+    private RunOutcome runVcpus(AssembledMachine machine, KvmVm vm, GuestRam ram, GuestLoader.Entry entry,
+            PrintStream out, PrintStream err) throws DeviceException {
         int target = vm.preferredTarget();
         List<KvmVcpu> cpus = new ArrayList<>();
         for (int i = 0; i < machine.config().cpus(); i++) {
@@ -157,8 +160,14 @@ public final class KvmRunner implements MachineRunner {
         Pl011Uart uart = new Pl011Uart(level -> vm.irqLine(MemoryMap.UART_SPI, level), out);
         bus.add(MemoryMap.UART, "pl011", uart);
         bus.add(MemoryMap.PCIE_ECAM, "pcie-ecam (no devices)", new AbsentDevices());
-        StdinPump.start(System.in, uart);
+        try (KvmGuest guest = new KvmGuest(vm, bus, Objects.requireNonNull(routing()), ram);
+                StartedDevices started = StartedDevices.start(machine.devices(), guest, err)) {
+            StdinPump.start(System.in, uart);
+            return runThreads(vm, cpus, bus);
+        }
+    }
 
+    private RunOutcome runThreads(KvmVm vm, List<KvmVcpu> cpus, MmioBus bus) {
         CompletableFuture<RunOutcome> outcome = new CompletableFuture<>();
         ExitHandler handler = new ExitHandler(bus);
         List<VcpuThread> threads = new ArrayList<>();
@@ -189,7 +198,6 @@ public final class KvmRunner implements MachineRunner {
                     Thread.currentThread().interrupt();
                 }
             }
-            vm.close();
             try {
                 Runtime.getRuntime().removeShutdownHook(hook);
             } catch (IllegalStateException e) {

@@ -76,4 +76,19 @@ class MmioBusTest {
                 () -> bus.add(new MmioRange(0x0900_0800L, 0x1000), "c", new Probe(0)));
         assertTrue(e.getMessage().contains("overlaps a"), e.getMessage());
     }
+
+    @Test
+    void aClosedWindowLeavesTheBusAndItsRangeCanBeTakenAgain() {
+        Probe c = new Probe(0x3000);
+        MmioBus.Window w = bus.add(new MmioRange(0x1000_0000L, 0x1000), "c", c);
+        assertEquals(0x3000 + 8, bus.read(0x1000_0008L, 4));
+        w.close();
+        assertEquals(0, bus.read(0x1000_0008L, 4), "after close the range is unclaimed");
+        w.close();
+        Probe d = new Probe(0x4000);
+        bus.add(new MmioRange(0x1000_0000L, 0x1000), "d", d);
+        w.close();
+        assertEquals(0x4000 + 8, bus.read(0x1000_0008L, 4), "closing an old window twice must not remove its successor");
+        assertEquals(List.of("r4@8"), c.log);
+    }
 }

@@ -1,0 +1,53 @@
+package org.vfio4j.virt.device;
+
+import java.lang.foreign.MemorySegment;
+
+import org.vfio4j.common.IrqRouter;
+import org.vfio4j.common.KvmVfioDevice;
+import org.vfio4j.virt.board.MmioRange;
+import org.vfio4j.virt.emu.MmioDevice;
+
+/**
+ * What a {@link LiveDevice} may ask of the running machine: guest memory backed by host memory, trapped
+ * windows, interrupt routes, the guest's RAM (to DMA-map it), and the VM's KVM-VFIO device.
+ *
+ * <p>Why an interface in the device package: device types (built in or from plugin jars) see these verbs
+ * only, not the KVM objects behind them, so a runner can change how it does them (and tests can fake them).
+ * Every method may be called while vCPUs run (a BAR moved by the guest), from any thread.
+ */
+public interface RunningGuest {
+
+    /**
+     * Makes {@code host} (page aligned, owned by the caller until the attachment is closed) guest memory at
+     * {@code guestAddress}: a KVM memory slot, so guest accesses need no exit.
+     */
+    Attachment mapMemory(String what, long guestAddress, MemorySegment host);
+
+    /** Sends guest accesses to {@code range} to {@code device}, with offsets relative to the range. */
+    Attachment trap(String what, MmioRange range, MmioDevice device);
+
+    /**
+     * Interrupt routing through KVM irqfds: {@link org.vfio4j.common.GuestInterrupt.Line} numbers are GIC
+     * SPIs (0-based, as in the device tree's {@code interrupts}); MSIs carry {@code devid} to the ITS (the
+     * PCI requester ID for PCI functions).
+     */
+    IrqRouter router(int devid);
+
+    /** Drives SPI {@code spi} from user space (KVM_IRQ_LINE), for fallbacks without resample. */
+    void setSpiLevel(int spi, boolean asserted);
+
+    /** Where guest RAM sits in the guest's physical address space. */
+    MmioRange ramRange();
+
+    /** The host memory behind guest RAM (to DMA-map it with IOVA = guest physical address). */
+    MemorySegment ram();
+
+    /** The VM's KVM-VFIO pseudo device (created on first use, closed by the runner after the devices). */
+    KvmVfioDevice kvmVfio();
+
+    /** One memory slot or trapped window; closing it removes it from the guest. */
+    interface Attachment extends AutoCloseable {
+        @Override
+        void close();
+    }
+}

@@ -1,0 +1,88 @@
+package org.vfio4j.virt.run;
+
+import java.lang.foreign.MemorySegment;
+
+import org.eclipse.jdt.annotation.Nullable;
+import org.vfio4j.common.IrqRouter;
+import org.vfio4j.common.KvmVfioDevice;
+import org.vfio4j.virt.board.MmioRange;
+import org.vfio4j.virt.device.RunningGuest;
+import org.vfio4j.virt.emu.MmioBus;
+import org.vfio4j.virt.emu.MmioDevice;
+import org.vfio4j.virt.kvm.KvmIrqRouting;
+import org.vfio4j.virt.kvm.KvmVm;
+import org.vfio4j.virt.kvm.MemorySlot;
+
+/**
+ * {@link RunningGuest} over one KVM VM: memory slots, the MMIO bus the vCPU threads dispatch to, the VM's
+ * interrupt routing and its KVM-VFIO device.
+ *
+ * <p>Why the KVM-VFIO device is created lazily: a machine without assigned devices should not need the
+ * host's {@code kvm} VFIO support; {@link #close()} releases it after the devices are stopped.
+ */
+final class KvmGuest implements RunningGuest, AutoCloseable {
+    private final KvmVm vm;
+    private final MmioBus bus;
+    private final KvmIrqRouting routing;
+    private final GuestRam ram;
+    private @Nullable KvmVfioDevice kvmVfio;
+
+    KvmGuest(KvmVm vm, MmioBus bus, KvmIrqRouting routing, GuestRam ram) {
+        this.vm = vm;
+        this.bus = bus;
+        this.routing = routing;
+        this.ram = ram;
+    }
+
+    @Override
+    public Attachment mapMemory(String what, long guestAddress, MemorySegment host) {
+        MemorySlot slot = vm.mapMemory(guestAddress, host, false);
+        return slot::close;
+    }
+
+    @Override
+    public Attachment trap(String what, MmioRange range, MmioDevice device) {
+        MmioBus.Window w = bus.add(range, what, device);
+        return w::close;
+    }
+
+    @Override
+    public IrqRouter router(int devid) {
+        return routing.router(devid);
+    }
+
+    @Override
+    public void setSpiLevel(int spi, boolean asserted) {
+        vm.irqLine(spi, asserted);
+    }
+
+    @Override
+    public MmioRange ramRange() {
+        return ram.range();
+    }
+
+    @Override
+    public MemorySegment ram() {
+        return ram.memory();
+    }
+
+    @Override
+    public synchronized KvmVfioDevice kvmVfio() {
+        KvmVfioDevice d = kvmVfio;
+        if (d == null) {
+            d = vm.createVfioDevice();
+            kvmVfio = d;
+        }
+        return d;
+    }
+
+    /** Releases the KVM-VFIO device, if one was created; the VM itself belongs to the runner. */
+    @Override
+    public synchronized void close() {
+        KvmVfioDevice d = kvmVfio;
+        kvmVfio = null;
+        if (d != null) {
+            d.close();
+        }
+    }
+}
