@@ -124,7 +124,10 @@ final class IovaIndex implements IovaAllocator.Extents {
         if (firsts[last] <= k) {
             return last; // mapping upwards: the last block, without a search
         }
-        int a = 0, b = last;
+        if (last == 0 || firsts[1] > k) {
+            return 0; // unmapping upwards: the first block, without a search
+        }
+        int a = 1, b = last;
         while (a < b) {
             int mid = (a + b) >>> 1;
             if (firsts[mid] <= k) {
@@ -133,7 +136,7 @@ final class IovaIndex implements IovaAllocator.Extents {
                 b = mid;
             }
         }
-        return Math.max(0, a - 1);
+        return a - 1;
     }
 
     /** Adds {@code m}; its IOVA must not be in the index already. */
