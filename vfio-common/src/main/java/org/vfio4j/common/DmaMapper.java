@@ -23,12 +23,12 @@ import org.vfio4j.common.sys.VfioAbi.DmaUnmap;
  * The container's DMA bookkeeping: every mapping by IOVA (for overlap checks and IOVA allocation) and by the
  * arena that owns its memory (so closing the arena unmaps first). One ioctl per map and per unmap; the
  * argument structs are allocated once (used under this object's lock). A mapping costs one object, the
- * {@link DmaMapping} itself (the IOVA tree and the arena's list are threaded through it), plus the arena's
+ * {@link DmaMapping} itself (the arena's list is threaded through it; the IOVA index holds it in shared arrays), plus the arena's
  * own record of the cleanup registration.
  */
 final class DmaMapper {
     private final int containerFd;
-    private final IovaTree byIova = new IovaTree();
+    private final IovaIndex byIova = new IovaIndex();
     /** An upper bound (unsigned) of the end of every mapping: IOVAs at or above it overlap nothing. */
     private long maxEnd;
     /** One tie per arena with live mappings; dropped when its last mapping goes, so no arena is kept alive. */

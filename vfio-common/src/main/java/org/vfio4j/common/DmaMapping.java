@@ -20,18 +20,15 @@ public final class DmaMapping implements IovaExtent, AutoCloseable {
     /** Every combination of permissions as one immutable set, indexed by a bit per ordinal (no copy per map). */
     private static final List<Set<DmaPermission>> PERMISSION_SETS = permissionSets();
 
-    // Kept small (48 bytes with compressed oops): every live mapping is one of these, and 1 GiB in 4 KiB pages is
-    // 262,144 of them for the collector to trace. The treap priority is derived from the IOVA, the permissions are
-    // a bit mask, and the arena's tie is found from the segment's scope, so none of them is a field.
+    // Kept small (40 bytes with compressed oops): every live mapping is one of these, and 1 GiB in 4 KiB pages is
+    // 262,144 of them for the collector to trace. The permissions are a bit mask and the arena's tie is found
+    // from the segment's scope, so neither is a field; the IOVA index keeps its own arrays.
     private final DmaMapper mapper;
     private final MemorySegment segment;
     private final long iova;
     private final byte permissionBits;
     private volatile boolean closed;
-    // Bookkeeping threaded through the mapping so a mapping costs one object (guarded by the DmaMapper):
-    // its place in the container's IOVA treap and in its arena's list of live mappings.
-    @Nullable DmaMapping left;
-    @Nullable DmaMapping right;
+    // Its place in its arena's list of live mappings, threaded through the mapping (guarded by the DmaMapper).
     @Nullable DmaMapping arenaPrev;
     @Nullable DmaMapping arenaNext;
 
@@ -65,14 +62,6 @@ public final class DmaMapping implements IovaExtent, AutoCloseable {
             sets.add(s.equals(DmaPermission.READ_WRITE) ? DmaPermission.READ_WRITE : Set.copyOf(s));
         }
         return List.copyOf(sets);
-    }
-
-    /** The treap priority: a fixed mix of the IOVA, so random-looking for any pattern of IOVAs (splitmix64). */
-    int priority() {
-        long z = iova * 0x9E3779B97F4A7C15L;
-        z = (z ^ z >>> 30) * 0xBF58476D1CE4E5B9L;
-        z = (z ^ z >>> 27) * 0x94D049BB133111EBL;
-        return (int) (z ^ z >>> 31);
     }
 
     @Override
