@@ -77,8 +77,11 @@ final class SharedContainer {
                 try {
                     if (ramMapping == null) {
                         mapRam(c, guest);
+                        guest.report("virt: VFIO container (" + c.iommuType().map(Object::toString).orElse("?")
+                                + "): guest RAM " + guest.ramRange() + " DMA-mapped at IOVA = guest physical address");
                     }
                     guest.kvmVfio().add(g);
+                    guest.report("virt: IOMMU group " + number + " in the container, registered with KVM-VFIO");
                 } catch (RuntimeException e) {
                     g.close();
                     throw e;
@@ -139,6 +142,7 @@ final class SharedContainer {
         }
         if (groups.isEmpty()) {
             release();
+            guest.report("virt: guest RAM DMA-unmapped, VFIO container closed: the host devices are free");
         } else {
             u.group.close();
         }

@@ -69,7 +69,7 @@ public final class VfioPciFunction implements LiveDevice {
             undo.add(dev);
             PollLoop loop = new PollLoop("vfio-pci " + id);
             undo.add(loop);
-            AssignedPciDevice model = dev.plug(options, new PciMachine(new GuestBars(id, guest, host, System.err::println),
+            AssignedPciDevice model = dev.plug(options, new PciMachine(new GuestBars(id, guest, host, guest::report),
                     guest.router(PciRootBus.requesterId(slot)), new GuestIntx(slot, host, guest), loop));
             undo.add(model);
             model.start();
@@ -84,8 +84,9 @@ public final class VfioPciFunction implements LiveDevice {
                     model.configWrite(offset, size, value);
                 }
             }));
-            System.err.printf("virt: %s: host %s (IOMMU group %d) at 00:%02x.0, requester ID 0x%x%s%n", id, options.host(),
-                    group, slot, PciRootBus.requesterId(slot), options.noMmap() ? ", x-no-mmap: every BAR access traps" : "");
+            guest.report(String.format("virt: %s: host %s (IOMMU group %d) is 00:%02x.0 on the guest's PCIe bus, "
+                    + "requester ID 0x%x%s", id, options.host(), group, slot, PciRootBus.requesterId(slot),
+                    options.noMmap() ? "; x-no-mmap: every BAR access traps" : ""));
         } catch (VfioException | IllegalStateException | IllegalArgumentException e) {
             closeAll(undo);
             throw new DeviceException(id + ": cannot assign host " + options.host() + ": " + e.getMessage(), e);

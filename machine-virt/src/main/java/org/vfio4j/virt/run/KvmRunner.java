@@ -162,7 +162,7 @@ public final class KvmRunner implements MachineRunner {
         Pl011Uart uart = new Pl011Uart(level -> vm.irqLine(MemoryMap.UART_SPI, level), out);
         bus.add(MemoryMap.UART, "pl011", uart);
         bus.add(MemoryMap.PCIE_ECAM, "pcie-ecam", pciRoot.ecam());
-        try (KvmGuest guest = new KvmGuest(vm, bus, Objects.requireNonNull(routing()), ram);
+        try (KvmGuest guest = new KvmGuest(vm, bus, Objects.requireNonNull(routing()), ram, err);
                 StartedDevices started = StartedDevices.start(machine.devices(), guest, err)) {
             StdinPump.start(System.in, uart);
             return runThreads(vm, cpus, bus);

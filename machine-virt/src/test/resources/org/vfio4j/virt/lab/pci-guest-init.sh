@@ -5,7 +5,7 @@
 #   vfio4j_nvme      write VFIO4J_MIB MiB (default 4) of random data to /dev/nvme0n1 with O_DIRECT, drop caches,
 #                    read it back with O_DIRECT, print both md5s, the dd figures, and the nvme MSI-X counts
 #                    before and after
-#   vfio4j_e1000e    bring the e1000e's interface up and print its carrier after the link settles
+#   vfio4j_e1000e    bring the e1000e's interface up and print its carrier once it is up (or after 30 s)
 #   vfio4j_nvme_loop after the above, keep writing and reading the nvme until killed (for the kill -9 test)
 # Refuses to do anything unless it is PID 1, so running it anywhere else is harmless.
 if [ "$$" != 1 ]; then
@@ -70,7 +70,7 @@ case "$cmd" in *" vfio4j_e1000e "*)
   if [ -n "$net" ]; then
     $b ip link set "$net" up
     i=0
-    while [ "$($b cat /sys/class/net/$net/carrier 2>/dev/null)" != 1 ] && [ $i -lt 100 ]; do $b sleep 0.1; i=$((i + 1)); done
+    while [ "$($b cat /sys/class/net/$net/carrier 2>/dev/null)" != 1 ] && [ $i -lt 300 ]; do $b sleep 0.1; i=$((i + 1)); done
     echo "e1000e-$net-carrier=$($b cat /sys/class/net/$net/carrier 2>/dev/null)"
     echo "e1000e-irqs=$(irqs "$net")"
   else
