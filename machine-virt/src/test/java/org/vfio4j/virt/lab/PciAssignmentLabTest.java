@@ -51,6 +51,12 @@ class PciAssignmentLabTest {
 
     /** Test 1 (and 4 with x-no-mmap): probe, O_DIRECT write + read back, equal checksums, MSI-X counting. */
     static void assertNvmeWorks(PciGuest.Run r) {
+        assertNvmeIo(r);
+        assertTrue(r.out().contains("ITS-PCI-MSIX-0000:00:01.0"), "no MSI-X vector through the ITS\n" + r.all());
+    }
+
+    /** The nvme probed, the data came back equal, and its interrupts counted. */
+    static void assertNvmeIo(PciGuest.Run r) {
         String all = r.all();
         assertEquals(0, r.status(), all);
         assertTrue(r.out().contains("VFIO4J-GUEST-DONE"), all);
@@ -61,7 +67,6 @@ class PciAssignmentLabTest {
         long before = r.number("nvme-irqs-before").orElseThrow(() -> new AssertionError(all));
         long after = r.number("nvme-irqs-after").orElseThrow(() -> new AssertionError(all));
         assertTrue(after > before, "the nvme's interrupts did not count during the I/O\n" + all);
-        assertTrue(r.out().contains("ITS-PCI-MSIX-0000:00:01.0"), "no MSI-X vector through the ITS\n" + all);
     }
 
     @Test
@@ -97,6 +102,21 @@ class PciAssignmentLabTest {
         System.out.println(r.all());
         assertTrue(r.err().contains("x-no-mmap: every BAR access traps"), r.all());
         assertNvmeWorks(r);
+    }
+
+    /**
+     * INTx: with {@code pci=nomsi} the guest's nvme driver falls back to its INTA pin, which the host bridge's
+     * interrupt-map swizzles to SPI 3 + (slot + pin - 1) mod 4 = SPI 4 (INTID 36) for slot 1; the level
+     * interrupt goes through an irqfd and comes back through the resample eventfd on EOI.
+     */
+    @Test
+    void nvmeOverIntxWhenTheGuestRefusesMsi(LabHost host) {
+        host.bindToVfio(LabDevice.NVME);
+        PciGuest.Run r = guest.run(List.of(nvme("")), "vfio4j_nvme pci=nomsi");
+        System.out.println(r.all());
+        assertNvmeIo(r);
+        assertTrue(r.out().matches("(?s).*nvme-irq-line \\d+:[ 0-9]+GICv3\\s+36\\s+Level.*"),
+                "the nvme's interrupt is not INTID 36, level\n" + r.all());
     }
 
     /** Test 5: SIGKILL to a VMM in the middle of guest I/O; the next VMM takes the device at once. */

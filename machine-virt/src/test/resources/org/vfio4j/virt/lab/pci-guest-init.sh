@@ -38,12 +38,23 @@ await() {
   [ -e "$1" ]
 }
 
+# Milliseconds since boot (10 ms resolution).
+ms() {
+  $b awk '{ printf "%d", $1 * 1000 }' /proc/uptime
+}
+
 nvme_io() {
   mib=${VFIO4J_MIB:-4}
   $b dd if=/dev/urandom of=/tmp/pattern bs=1M count=$mib 2>/dev/null
+  t0=$(ms)
   $b dd if=/tmp/pattern of=/dev/nvme0n1 bs=1M count=$mib oflag=direct 2>/tmp/dd-write || { echo "nvme-write-failed $($b cat /tmp/dd-write)"; return 1; }
+  t1=$(ms)
   echo 3 > /proc/sys/vm/drop_caches
+  t2=$(ms)
   $b dd if=/dev/nvme0n1 of=/tmp/back bs=1M count=$mib iflag=direct 2>/tmp/dd-read || { echo "nvme-read-failed $($b cat /tmp/dd-read)"; return 1; }
+  t3=$(ms)
+  write_ms=$((t1 - t0))
+  read_ms=$((t3 - t2))
 }
 
 case "$cmd" in *" vfio4j_nvme "*|*" vfio4j_nvme_loop "*)
@@ -52,8 +63,8 @@ case "$cmd" in *" vfio4j_nvme "*|*" vfio4j_nvme_loop "*)
     if nvme_io; then
       echo "nvme-write-md5=$($b md5sum < /tmp/pattern | $b cut -d' ' -f1)"
       echo "nvme-read-md5=$($b md5sum < /tmp/back | $b cut -d' ' -f1)"
-      echo "nvme-dd-write: $($b tail -n1 /tmp/dd-write)"
-      echo "nvme-dd-read: $($b tail -n1 /tmp/dd-read)"
+      echo "nvme-dd-write: ${mib} MiB in ${write_ms} ms ($($b tail -n1 /tmp/dd-write))"
+      echo "nvme-dd-read: ${mib} MiB in ${read_ms} ms ($($b tail -n1 /tmp/dd-read))"
     fi
     echo "nvme-irqs-after=$(irqs nvme)"
     $b grep nvme /proc/interrupts | while read -r l; do echo "nvme-irq-line $l"; done
