@@ -99,47 +99,54 @@ final class PollLoop implements PciEventLoop, AutoCloseable {
     }
 
     private void run() {
-        try (Arena arena = Arena.ofConfined()) {
+        try {
             while (!closed) {
-                List<Watch> ws;
-                long timeoutMs;
-                synchronized (this) {
-                    ws = List.copyOf(watches);
-                    Timer next = timers.peek();
-                    timeoutMs = next == null ? -1 : Math.max(0, (next.due - System.nanoTime() + 999_999) / 1_000_000);
-                }
-                MemorySegment fds = arena.allocate(8L * (ws.size() + 1), 4);
-                fds.set(JAVA_INT, 0, wake.fd());
-                fds.set(JAVA_SHORT, 4, POLLIN);
-                for (int i = 0; i < ws.size(); i++) {
-                    fds.set(JAVA_INT, 8L * (i + 1), ws.get(i).eventFd.fd());
-                    fds.set(JAVA_SHORT, 8L * (i + 1) + 4, POLLIN);
-                }
-                int n = (int) POLL.invokeExact(fds, (long) ws.size() + 1, (int) Math.min(timeoutMs, Integer.MAX_VALUE));
-                if (closed) {
-                    return;
-                }
-                if (n > 0 && (fds.get(JAVA_SHORT, 6) & POLLIN) != 0) {
-                    wake.read();
-                }
-                for (int i = 0; n > 0 && i < ws.size(); i++) {
-                    Watch w = ws.get(i);
-                    boolean live;
-                    synchronized (this) {
-                        live = watches.contains(w);
-                    }
-                    if (live && (fds.get(JAVA_SHORT, 8L * (i + 1) + 6) & POLLIN) != 0) {
-                        w.eventFd.read();
-                        w.handler.run();
-                    }
-                }
-                runDueTimers();
+                pollOnce();
             }
         } catch (Throwable t) {
             if (!closed) {
                 System.err.println("virt: " + thread.getName() + " stopped: " + t);
             }
         }
+    }
+
+    /** One poll over the current watches (the set may change while it waits: closing one signals the wake fd). */
+    private void pollOnce() throws Throwable {
+        List<Watch> ws;
+        long timeoutMs;
+        synchronized (this) {
+            ws = List.copyOf(watches);
+            Timer next = timers.peek();
+            timeoutMs = next == null ? -1 : Math.max(0, (next.due - System.nanoTime() + 999_999) / 1_000_000);
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment fds = arena.allocate(8L * (ws.size() + 1), 4);
+            fds.set(JAVA_INT, 0, wake.fd());
+            fds.set(JAVA_SHORT, 4, POLLIN);
+            for (int i = 0; i < ws.size(); i++) {
+                fds.set(JAVA_INT, 8L * (i + 1), ws.get(i).eventFd.fd());
+                fds.set(JAVA_SHORT, 8L * (i + 1) + 4, POLLIN);
+            }
+            int n = (int) POLL.invokeExact(fds, (long) ws.size() + 1, (int) Math.min(timeoutMs, Integer.MAX_VALUE));
+            if (closed) {
+                return;
+            }
+            if (n > 0 && (fds.get(JAVA_SHORT, 6) & POLLIN) != 0) {
+                wake.read();
+            }
+            for (int i = 0; n > 0 && i < ws.size(); i++) {
+                Watch w = ws.get(i);
+                boolean live;
+                synchronized (this) {
+                    live = watches.contains(w);
+                }
+                if (live && (fds.get(JAVA_SHORT, 8L * (i + 1) + 6) & POLLIN) != 0) {
+                    w.eventFd.read();
+                    w.handler.run();
+                }
+            }
+        }
+        runDueTimers();
     }
 
     private void runDueTimers() {
