@@ -30,8 +30,9 @@ public final class PcieHost {
     /** Slots whose INTx are listed in {@code interrupt-map} (the mask repeats them every 4 slots). */
     private static final int MAP_SLOTS = 4;
 
+    /** Stateless facts of the board; public so tests and tools can ask them without an injector. */
     @Inject
-    PcieHost() {
+    public PcieHost() {
     }
 
     /** Buses the ECAM window covers. */

@@ -1,6 +1,8 @@
 package org.vfio4j.virt.pci;
 
 import java.lang.foreign.MemorySegment;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 
 import org.eclipse.jdt.annotation.Nullable;
@@ -29,6 +31,8 @@ final class GuestBars implements PciBarMapper {
     private final RunningGuest guest;
     private final PcieHost host;
     private final Consumer<String> warnings;
+    /** Warnings already given: a guest retrying the same bad address is told once. */
+    private final Set<String> warned = ConcurrentHashMap.newKeySet();
 
     GuestBars(String id, RunningGuest guest, PcieHost host, Consumer<String> warnings) {
         this.id = id;
@@ -47,7 +51,7 @@ final class GuestBars implements PciBarMapper {
             RunningGuest.Attachment a = guest.mapMemory(id + " BAR", r.base(), memory);
             return a::close;
         } catch (RuntimeException e) {
-            warnings.accept("virt: " + id + ": BAR area " + r + " not mapped: " + e.getMessage());
+            warn("virt: " + id + ": BAR area " + r + " not mapped: " + e.getMessage());
             return NOTHING;
         }
     }
@@ -73,14 +77,20 @@ final class GuestBars implements PciBarMapper {
                     });
             return a::close;
         } catch (RuntimeException e) {
-            warnings.accept("virt: " + id + ": BAR area " + r + " not trapped: " + e.getMessage());
+            warn("virt: " + id + ": BAR area " + r + " not trapped: " + e.getMessage());
             return NOTHING;
         }
     }
 
     private Mapping outside(String space, long address, long size) {
-        warnings.accept(String.format("virt: %s: %s BAR at 0x%x+0x%x is outside the PCIe host's windows; "
+        warn(String.format("virt: %s: %s BAR at 0x%x+0x%x is outside the PCIe host's windows; "
                 + "it decodes nothing", id, space, address, size));
         return NOTHING;
+    }
+
+    private void warn(String message) {
+        if (warned.add(message)) {
+            warnings.accept(message);
+        }
     }
 }

@@ -88,17 +88,17 @@ public final class VfioPciFunction implements LiveDevice {
                     + "requester ID 0x%x%s", id, options.host(), group, slot, PciRootBus.requesterId(slot),
                     options.noMmap() ? "; x-no-mmap: every BAR access traps" : ""));
         } catch (VfioException | IllegalStateException | IllegalArgumentException e) {
-            closeAll(undo);
+            closeAll(undo, guest);
             throw new DeviceException(id + ": cannot assign host " + options.host() + ": " + e.getMessage(), e);
         } catch (RuntimeException | Error e) {
-            closeAll(undo);
+            closeAll(undo, guest);
             throw e;
         }
-        return () -> closeAll(undo);
+        return () -> closeAll(undo, guest);
     }
 
     /** Closes in reverse order: off the bus, model stopped, device fd, loop, group/container. */
-    private void closeAll(List<AutoCloseable> undo) {
+    private void closeAll(List<AutoCloseable> undo, RunningGuest guest) {
         @Nullable Exception first = null;
         for (int i = undo.size() - 1; i >= 0; i--) {
             try {
@@ -111,7 +111,7 @@ public final class VfioPciFunction implements LiveDevice {
         }
         undo.clear();
         if (first != null) {
-            System.err.println("virt: " + id + ": releasing host " + options.host() + " failed: " + first.getMessage());
+            guest.report("virt: " + id + ": releasing host " + options.host() + " failed: " + first.getMessage());
         }
     }
 
