@@ -49,6 +49,7 @@ final class GuestBars implements PciBarMapper {
         }
         try {
             RunningGuest.Attachment a = guest.mapMemory(id + " BAR", r.base(), memory);
+            guest.report(String.format("virt: %s: BAR area 0x%x+0x%x mapped into the guest (memory slot)", id, r.base(), r.size()));
             return a::close;
         } catch (RuntimeException e) {
             warn("virt: " + id + ": BAR area " + r + " not mapped: " + e.getMessage());
@@ -75,6 +76,8 @@ final class GuestBars implements PciBarMapper {
                             handler.write(offset, width, value);
                         }
                     });
+            guest.report(String.format("virt: %s: %s 0x%x+0x%x trapped", id, space == BarSpace.IO
+                    ? "I/O BAR at port 0x" + Long.toHexString(guestAddress) + ", CPU address" : "BAR area", r.base(), r.size()));
             return a::close;
         } catch (RuntimeException e) {
             warn("virt: " + id + ": BAR area " + r + " not trapped: " + e.getMessage());

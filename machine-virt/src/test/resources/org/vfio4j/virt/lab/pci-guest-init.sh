@@ -5,6 +5,9 @@
 #   vfio4j_nvme      write VFIO4J_MIB MiB (default 4) of random data to /dev/nvme0n1 with O_DIRECT, drop caches,
 #                    read it back with O_DIRECT, print both md5s, the dd figures, and the nvme MSI-X counts
 #                    before and after
+#   vfio4j_bar_move  then unbind the nvme driver, move its BAR 0 up (64 GiB in the 64-bit window, 256 MiB in the
+#                    32-bit one) with a 1-byte write to sysfs config space (the VMM reports the slot at the new
+#                    address), move it back, rebind the driver and repeat the write/read check (prefix moved-)
 #   vfio4j_e1000e    bring the e1000e's interface up and print its carrier once it is up (or after 30 s)
 #   vfio4j_nvme_loop after the above, keep writing and reading the nvme until killed (for the kill -9 test)
 # Refuses to do anything unless it is PID 1, so running it anywhere else is harmless.
@@ -70,6 +73,39 @@ case "$cmd" in *" vfio4j_nvme "*|*" vfio4j_nvme_loop "*)
     $b grep nvme /proc/interrupts | while read -r l; do echo "nvme-irq-line $l"; done
   else
     echo "nvme-absent: no /dev/nvme0n1"
+  fi ;;
+esac
+
+# Writes byte value $1 (1-255) at config offset $2 of device directory $3: one 1-byte config write.
+write_config_byte() {
+  printf "\\$(printf %o "$1")" | $b dd of="$3/config" bs=1 seek="$2" count=1 conv=notrunc 2>/dev/null
+}
+
+# The address in BAR 0 (64-bit) of device directory $1, in hex.
+bar0() {
+  set -- $($b od -An -tu4 -j16 -N8 "$1/config")
+  printf '0x%x' $(( ($2 << 32) | ($1 & ~15) ))
+}
+
+case "$cmd" in *" vfio4j_bar_move "*)
+  dev=$($b readlink -f /sys/class/nvme/nvme0/device)
+  name=$($b basename "$dev")
+  old=$(bar0 "$dev")
+  old=$((old))
+  # Move by 16 steps of an address byte that is never zero inside the host bridge's windows (so the byte
+  # written is never NUL): bits 32-39 in the 64-bit window (+64 GiB), bits 24-31 in the 32-bit one (+256 MiB).
+  if [ $old -ge 4294967296 ]; then shift=32; off=20; else shift=24; off=19; fi
+  new=$((old + (16 << shift)))
+  echo "$name" > /sys/bus/pci/drivers/nvme/unbind
+  printf 'bar-old=0x%x\nbar-new=0x%x\n' $old $new
+  write_config_byte $(( (new >> shift) & 255 )) $off "$dev"
+  echo "bar-read-moved=$(bar0 "$dev")"
+  write_config_byte $(( (old >> shift) & 255 )) $off "$dev"
+  echo "bar-read-back=$(bar0 "$dev")"
+  echo "$name" > /sys/bus/pci/drivers/nvme/bind
+  if await /dev/nvme0n1 && nvme_io; then
+    echo "moved-write-md5=$($b md5sum < /tmp/pattern | $b cut -d' ' -f1)"
+    echo "moved-read-md5=$($b md5sum < /tmp/back | $b cut -d' ' -f1)"
   fi ;;
 esac
 
