@@ -93,10 +93,10 @@ public abstract class PlatformPassthroughType implements DeviceType {
                         + "platform bus's 64 SPIs");
             }
             PlatformAllocation a = bus.allocate(props.id(), new ArrayList<>(dev.regSizes()), dev.triggers().size());
-            AllocationPlacement placement = new AllocationPlacement(a);
+            AllocationPlacement placement = new AllocationPlacement(a, dev.regSizes());
             DtNode node = node(model, placement);
             model.warnings().forEach(System.err::println); // the terminal's stderr: unsafe modes are loud
-            return new VfioSysBusDevice(props.id(), model, placement, node);
+            return new VfioSysBusDevice(props.id(), name(), model, placement, node);
         } catch (PlatformSetupException | IllegalArgumentException e) {
             throw new DeviceException(prefix + e.getMessage(), e);
         }

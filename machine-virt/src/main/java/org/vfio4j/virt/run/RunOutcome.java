@@ -16,12 +16,12 @@ public record RunOutcome(int status, String message) {
         return new RunOutcome(1, "virt: " + why);
     }
 
-    /** SIGTERM (or another JVM shutdown) while the guest ran; 143 as a shell reports a SIGTERMed process. */
     /** A device could not be started (a user-fixable problem, like a bad option): status 2, as for options. */
     public static RunOutcome refused(String why) {
         return new RunOutcome(2, "virt: " + why);
     }
 
+    /** SIGTERM (or another JVM shutdown) while the guest ran; 143 as a shell reports a SIGTERMed process. */
     public static RunOutcome terminated() {
         return new RunOutcome(143, "virt: terminated (SIGTERM); the guest was stopped and everything released");
     }
