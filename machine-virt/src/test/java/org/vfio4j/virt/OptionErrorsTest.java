@@ -34,7 +34,7 @@ class OptionErrorsTest {
 
     @Test
     void unknownDeviceTypeListsKnownOnes() {
-        usageError("unknown device type 'nope'; known types: platform-stub, vfio-amba, vfio-platform", "-kernel", kernel, "-device", "nope,x=1");
+        usageError("unknown device type 'nope'; known types: platform-stub, vfio-amba, vfio-pci, vfio-platform", "-kernel", kernel, "-device", "nope,x=1");
     }
 
     @Test

@@ -3,6 +3,7 @@ package org.vfio4j.virt.board;
 import java.util.ArrayList;
 import java.util.List;
 
+import org.eclipse.jdt.annotation.Nullable;
 import org.vfio4j.common.dt.DtCell;
 import org.vfio4j.common.dt.DtNode;
 import org.vfio4j.common.dt.DtProperty;
@@ -17,8 +18,10 @@ import jakarta.inject.Singleton;
  * SPIs, swizzled across slots as the PCI-to-PCI bridge spec does ({@code (slot + pin) mod 4}) and
  * described by {@code interrupt-map}.
  *
- * <p>Why it owns the INTx routing: issue 7's {@code vfio-pci} asks "which SPI does this slot's pin
- * raise?" and the answer must be the one the device tree told the guest.
+ * <p>Why it owns the INTx routing and the window translation: {@code vfio-pci} asks "which SPI does this
+ * slot's pin raise?" and "where do the CPUs see this BAR?", and the answers must be the ones the device tree
+ * told the guest ({@code interrupt-map}, {@code ranges}). The requester ID a function's MSIs carry is its
+ * bus/device/function unchanged ({@code msi-map = <0 &its 0 0x10000>}).
  */
 @Singleton
 public final class PcieHost {
@@ -45,6 +48,31 @@ public final class PcieHost {
             throw new IllegalArgumentException("no INTx pin " + pin + " on slot " + slot);
         }
         return MemoryMap.PCIE_SPI_BASE + (slot + pin - 1) % 4;
+    }
+
+    /**
+     * Where a memory BAR at PCI address {@code pciAddress} of {@code size} bytes appears to the CPUs: the same
+     * address (the MMIO windows are identity mapped in {@code ranges}) when it lies inside the 32-bit or the
+     * 64-bit window, else null — the host bridge forwards nothing outside its windows to the bus.
+     */
+    public @Nullable MmioRange memoryWindow(long pciAddress, long size) {
+        if (size <= 0 || pciAddress < 0 || pciAddress + size < pciAddress) {
+            return null;
+        }
+        MmioRange r = new MmioRange(pciAddress, size);
+        return MemoryMap.PCIE_MMIO.contains(r) || MemoryMap.PCIE_MMIO_HIGH.contains(r) ? r : null;
+    }
+
+    /**
+     * Where an I/O BAR at port {@code port} of {@code size} bytes appears to the CPUs: inside the PIO window
+     * (CPU address = window base + port, as {@code ranges} says), or null when it does not fit the 64 KiB.
+     */
+    public @Nullable MmioRange ioWindow(long port, long size) {
+        MmioRange io = MemoryMap.PCIE_PIO;
+        if (size <= 0 || port < 0 || port + size > io.size()) {
+            return null;
+        }
+        return new MmioRange(io.base() + port, size);
     }
 
     /** {@code /pcie@10000000}. */

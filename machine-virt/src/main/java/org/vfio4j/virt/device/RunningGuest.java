@@ -45,6 +45,14 @@ public interface RunningGuest {
     /** The VM's KVM-VFIO pseudo device (created on first use, closed by the runner after the devices). */
     KvmVfioDevice kvmVfio();
 
+    /**
+     * Tells the person at the terminal what a device did (which host device went where, what was mapped), on
+     * the VMM's message stream. One line, no trailing newline.
+     */
+    default void report(String line) {
+        System.err.println(line);
+    }
+
     /** One memory slot or trapped window; closing it removes it from the guest. */
     interface Attachment extends AutoCloseable {
         @Override

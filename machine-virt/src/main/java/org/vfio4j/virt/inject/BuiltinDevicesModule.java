@@ -4,16 +4,16 @@ import org.vfio4j.virt.builtin.PlatformStubType;
 import org.vfio4j.virt.builtin.VfioAmbaType;
 import org.vfio4j.virt.builtin.VfioPlatformType;
 import org.vfio4j.virt.device.DeviceTypes;
+import org.vfio4j.virt.pci.VfioPciType;
 
 import com.google.inject.AbstractModule;
 
 /**
  * The framework's own device types, registered exactly as plugin jars register theirs.
  *
- * <p>Registration point for the framework's modules: {@code vfio-pci} (issue 7) and
- * {@code vfio-platform}/{@code vfio-amba} (issue 8) are added here with
- * {@code DeviceTypes.register(binder(), "vfio-pci", VfioPciType.class)} once those modules provide
- * their types; nothing else in the machine changes.
+ * <p>Registration point for the framework's own types: {@code vfio-pci} (issue 7) and
+ * {@code vfio-platform}/{@code vfio-amba} (issue 8), each one {@code DeviceTypes.register} line;
+ * nothing else in the machine changes.
  */
 public final class BuiltinDevicesModule extends AbstractModule {
     @Override
@@ -21,5 +21,6 @@ public final class BuiltinDevicesModule extends AbstractModule {
         DeviceTypes.register(binder(), PlatformStubType.NAME, PlatformStubType.class);
         DeviceTypes.register(binder(), VfioPlatformType.NAME, VfioPlatformType.class);
         DeviceTypes.register(binder(), VfioAmbaType.NAME, VfioAmbaType.class);
+        DeviceTypes.register(binder(), VfioPciType.NAME, VfioPciType.class);
     }
 }

@@ -1,5 +1,6 @@
 package org.vfio4j.virt.run;
 
+import java.io.PrintStream;
 import java.lang.foreign.MemorySegment;
 
 import org.eclipse.jdt.annotation.Nullable;
@@ -25,9 +26,11 @@ final class KvmGuest implements RunningGuest, AutoCloseable {
     private final MmioBus bus;
     private final KvmIrqRouting routing;
     private final GuestRam ram;
+    private final PrintStream messages;
     private @Nullable KvmVfioDevice kvmVfio;
 
-    KvmGuest(KvmVm vm, MmioBus bus, KvmIrqRouting routing, GuestRam ram) {
+    KvmGuest(KvmVm vm, MmioBus bus, KvmIrqRouting routing, GuestRam ram, PrintStream messages) {
+        this.messages = messages;
         this.vm = vm;
         this.bus = bus;
         this.routing = routing;
@@ -54,6 +57,11 @@ final class KvmGuest implements RunningGuest, AutoCloseable {
     @Override
     public void setSpiLevel(int spi, boolean asserted) {
         vm.irqLine(spi, asserted);
+    }
+
+    @Override
+    public void report(String line) {
+        messages.println(line);
     }
 
     @Override

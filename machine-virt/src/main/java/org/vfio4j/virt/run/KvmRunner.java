@@ -17,7 +17,6 @@ import org.vfio4j.virt.board.Gicv3;
 import org.vfio4j.virt.board.KernelImage;
 import org.vfio4j.virt.board.MemoryMap;
 import org.vfio4j.virt.device.DeviceException;
-import org.vfio4j.virt.emu.AbsentDevices;
 import org.vfio4j.virt.emu.MmioBus;
 import org.vfio4j.virt.emu.Pl011Uart;
 import org.vfio4j.virt.kvm.ArmKvmAbi;
@@ -28,6 +27,7 @@ import org.vfio4j.virt.kvm.KvmVcpu;
 import org.vfio4j.virt.kvm.KvmVm;
 import org.vfio4j.virt.kvm.MemorySlot;
 import org.vfio4j.virt.kvm.VgicV3;
+import org.vfio4j.virt.pci.PciRootBus;
 
 import jakarta.inject.Inject;
 
@@ -45,13 +45,15 @@ public final class KvmRunner implements MachineRunner {
     static final int IPA_BITS = 64 - Long.numberOfLeadingZeros(MemoryMap.PCIE_MMIO_HIGH.end() - 1);
 
     private final Gicv3 gic;
+    private final PciRootBus pciRoot;
     /** Released once everything is closed and the outcome printed; the SIGTERM hook waits for it. */
     private final CountDownLatch finished = new CountDownLatch(1);
     private @Nullable KvmIrqRouting routing;
 
     @Inject
-    KvmRunner(Gicv3 gic) {
+    KvmRunner(Gicv3 gic, PciRootBus pciRoot) {
         this.gic = gic;
+        this.pciRoot = pciRoot;
     }
 
     /** Why this host cannot run guests, or null when it is an arm64 host with {@code /dev/kvm}. */
@@ -159,8 +161,8 @@ public final class KvmRunner implements MachineRunner {
         MmioBus bus = new MmioBus(err::println);
         Pl011Uart uart = new Pl011Uart(level -> vm.irqLine(MemoryMap.UART_SPI, level), out);
         bus.add(MemoryMap.UART, "pl011", uart);
-        bus.add(MemoryMap.PCIE_ECAM, "pcie-ecam (no devices)", new AbsentDevices());
-        try (KvmGuest guest = new KvmGuest(vm, bus, Objects.requireNonNull(routing()), ram);
+        bus.add(MemoryMap.PCIE_ECAM, "pcie-ecam", pciRoot.ecam());
+        try (KvmGuest guest = new KvmGuest(vm, bus, Objects.requireNonNull(routing()), ram, err);
                 StartedDevices started = StartedDevices.start(machine.devices(), guest, err)) {
             StdinPump.start(System.in, uart);
             return runThreads(vm, cpus, bus);

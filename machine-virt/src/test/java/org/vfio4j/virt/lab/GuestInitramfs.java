@@ -26,13 +26,23 @@ final class GuestInitramfs {
 
     /** The init script (a resource next to this class). */
     static byte[] init() throws IOException {
-        try (InputStream in = Objects.requireNonNull(GuestInitramfs.class.getResourceAsStream("guest-init.sh"))) {
+        return init("guest-init.sh");
+    }
+
+    /** The init script {@code resource} (next to this class). */
+    static byte[] init(String resource) throws IOException {
+        try (InputStream in = Objects.requireNonNull(GuestInitramfs.class.getResourceAsStream(resource), resource)) {
             return in.readAllBytes();
         }
     }
 
     /** Writes the cpio with {@code busybox} (a static arm64 busybox) to {@code cpio}; returns {@code cpio}. */
     static Path build(Path busybox, Path cpio) throws IOException {
+        return build(busybox, cpio, "guest-init.sh");
+    }
+
+    /** The same with the init script {@code initResource} as {@code /init}. */
+    static Path build(Path busybox, Path cpio, String initResource) throws IOException {
         if (!Files.isRegularFile(busybox)) {
             throw new IOException("no busybox at " + busybox + " for the test guest (the aarch64 lab's root has "
                     + LAB_BUSYBOX + " from busybox-static)");
@@ -45,7 +55,7 @@ final class GuestInitramfs {
         entry(out, ino++, "sys", 0040755, 0, 0, new byte[0]);
         entry(out, ino++, "bin", 0040755, 0, 0, new byte[0]);
         entry(out, ino++, "bin/busybox", 0100755, 0, 0, Files.readAllBytes(busybox));
-        entry(out, ino++, "init", 0100755, 0, 0, init());
+        entry(out, ino++, "init", 0100755, 0, 0, init(initResource));
         entry(out, ino, "TRAILER!!!", 0, 0, 0, new byte[0]);
         Path dir = cpio.toAbsolutePath().getParent();
         if (dir != null) {

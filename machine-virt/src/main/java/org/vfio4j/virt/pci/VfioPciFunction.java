@@ -1,0 +1,122 @@
+package org.vfio4j.virt.pci;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import org.eclipse.jdt.annotation.Nullable;
+import org.vfio4j.common.VfioException;
+import org.vfio4j.pci.AssignedPciDevice;
+import org.vfio4j.pci.PciMachine;
+import org.vfio4j.pci.PciOptions;
+import org.vfio4j.pci.VfioPciDevice;
+import org.vfio4j.virt.board.PcieHost;
+import org.vfio4j.virt.device.DeviceException;
+import org.vfio4j.virt.device.LiveDevice;
+import org.vfio4j.virt.device.RunningGuest;
+
+/**
+ * One {@code -device vfio-pci}: a host function at device number {@link #slot()} of the root bus. While a
+ * guest runs it holds the host device open in the machine's {@link SharedContainer} and answers the guest's
+ * ECAM accesses through vfio-pci's {@link AssignedPciDevice}, which maps BARs ({@link GuestBars}), routes
+ * MSI/MSI-X to KVM MSI routes carrying this function's requester ID, and INTx to its swizzled SPI
+ * ({@link GuestIntx}).
+ *
+ * <p>Why start and stop mirror each other in one place: a failure half way (the group busy, a BAR that
+ * cannot be mapped) must leave nothing behind — the host device reusable at once by another VMM.
+ */
+public final class VfioPciFunction implements LiveDevice {
+    private final String id;
+    private final PciOptions options;
+    private final int group;
+    private final int slot;
+    private final PciRootBus bus;
+    private final PcieHost host;
+    private final SharedContainer container;
+
+    VfioPciFunction(String id, PciOptions options, int group, int slot, PciRootBus bus, PcieHost host,
+            SharedContainer container) {
+        this.id = id;
+        this.options = options;
+        this.group = group;
+        this.slot = slot;
+        this.bus = bus;
+        this.host = host;
+        this.container = container;
+    }
+
+    @Override
+    public String id() {
+        return id;
+    }
+
+    /** The device number on bus 0 the guest finds the function at. */
+    public int slot() {
+        return slot;
+    }
+
+    /** The host function, {@code DDDD:BB:DD.F}. */
+    public String hostAddress() {
+        return options.host();
+    }
+
+    @Override
+    public Started start(RunningGuest guest) throws DeviceException {
+        List<AutoCloseable> undo = new ArrayList<>();
+        try {
+            SharedContainer.Membership m = container.join(group, guest);
+            undo.add(m);
+            VfioPciDevice dev = VfioPciDevice.open(m.group(), options.host());
+            undo.add(dev);
+            PollLoop loop = new PollLoop("vfio-pci " + id);
+            undo.add(loop);
+            AssignedPciDevice model = dev.plug(options, new PciMachine(new GuestBars(id, guest, host, guest::report),
+                    guest.router(PciRootBus.requesterId(slot)), new GuestIntx(slot, host, guest), loop));
+            undo.add(model);
+            model.start();
+            undo.add(bus.attach(slot, new PciFunction() {
+                @Override
+                public int configRead(int offset, int size) {
+                    return model.configRead(offset, size);
+                }
+
+                @Override
+                public void configWrite(int offset, int size, int value) {
+                    model.configWrite(offset, size, value);
+                }
+            }));
+            guest.report(String.format("virt: %s: host %s (IOMMU group %d) is 00:%02x.0 on the guest's PCIe bus, "
+                    + "requester ID 0x%x%s", id, options.host(), group, slot, PciRootBus.requesterId(slot),
+                    options.noMmap() ? "; x-no-mmap: every BAR access traps" : ""));
+        } catch (VfioException | IllegalStateException | IllegalArgumentException e) {
+            closeAll(undo);
+            throw new DeviceException(id + ": cannot assign host " + options.host() + ": " + e.getMessage(), e);
+        } catch (RuntimeException | Error e) {
+            closeAll(undo);
+            throw e;
+        }
+        return () -> closeAll(undo);
+    }
+
+    /** Closes in reverse order: off the bus, model stopped, device fd, loop, group/container. */
+    private void closeAll(List<AutoCloseable> undo) {
+        @Nullable Exception first = null;
+        for (int i = undo.size() - 1; i >= 0; i--) {
+            try {
+                undo.get(i).close();
+            } catch (Exception e) {
+                if (first == null) {
+                    first = e;
+                }
+            }
+        }
+        undo.clear();
+        if (first != null) {
+            System.err.println("virt: " + id + ": releasing host " + options.host() + " failed: " + first.getMessage());
+        }
+    }
+
+    @Override
+    public String toString() {
+        return String.format("%s: 00:%02x.0 <- host %s", id, slot, options.host());
+    }
+}

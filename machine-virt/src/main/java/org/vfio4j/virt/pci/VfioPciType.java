@@ -1,0 +1,108 @@
+package org.vfio4j.virt.pci;
+
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import org.vfio4j.pci.PciOptionException;
+import org.vfio4j.pci.PciOptions;
+import org.vfio4j.virt.MachineConfig;
+import org.vfio4j.virt.board.PcieHost;
+import org.vfio4j.virt.device.Device;
+import org.vfio4j.virt.device.DeviceException;
+import org.vfio4j.virt.device.DeviceProps;
+import org.vfio4j.virt.device.DeviceType;
+import org.vfio4j.virt.device.PropertySpec;
+
+import jakarta.inject.Inject;
+import jakarta.inject.Singleton;
+
+/**
+ * {@code -device vfio-pci,host=BDF[,rombar=0|1][,x-no-mmap=on][,x-intx=off][,x-intx-mmap-timeout-ms=N]}: a host
+ * PCI function bound to vfio-pci, given to the guest at the next free device number of the PCIe root bus
+ * (QEMU's {@code vfio-pci}).
+ *
+ * <p>Why the host is checked here and opened only in {@link VfioPciFunction#start}: the checks (sysfs driver,
+ * group viability, the same device twice, RLIMIT_MEMLOCK) need no privileges and give the person a clear
+ * refusal before KVM is touched; the device is held only while a guest runs. The memlock check is skipped for
+ * {@code dumpdtb}, which pins nothing.
+ */
+@Singleton
+public final class VfioPciType implements DeviceType {
+    /** The {@code -device} name. */
+    public static final String NAME = PciOptions.DRIVER;
+
+    private final PciRootBus bus;
+    private final PcieHost host;
+    private final SharedContainer container;
+    private final MachineConfig config;
+    private final HostChecks checks;
+    /** Host BDF → the id of the device that has it. */
+    private final Map<String, String> assigned = new HashMap<>();
+
+    @Inject
+    VfioPciType(PciRootBus bus, PcieHost host, SharedContainer container, MachineConfig config) {
+        this(bus, host, container, config, HostChecks.system());
+    }
+
+    VfioPciType(PciRootBus bus, PcieHost host, SharedContainer container, MachineConfig config, HostChecks checks) {
+        this.bus = bus;
+        this.host = host;
+        this.container = container;
+        this.config = config;
+        this.checks = checks;
+    }
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    @Override
+    public String description() {
+        return "a host PCI function bound to vfio-pci, on the PCIe root bus: BARs mapped, MSI/MSI-X and INTx through irqfds";
+    }
+
+    @Override
+    public Bus bus() {
+        return Bus.PCIE;
+    }
+
+    @Override
+    public List<PropertySpec> properties() {
+        return List.of(
+                PropertySpec.requiredString("host", "host PCI address DDDD:BB:DD.F or BB:DD.F (lspci -D), bound to vfio-pci"),
+                PropertySpec.uint("rombar", "1 shows the expansion ROM, 0 hides it", 1),
+                PropertySpec.bool("x-no-mmap", "trap every BAR access instead of mapping BARs into the guest", false),
+                PropertySpec.bool("x-intx", "offer the INTx pin (off: interrupt pin 0)", true),
+                PropertySpec.uint("x-intx-mmap-timeout-ms", "how long BARs stay trapped after an INTx without resampling",
+                        PciOptions.DEFAULT_INTX_MMAP_TIMEOUT.toMillis()));
+    }
+
+    @Override
+    public synchronized Device create(DeviceProps props) throws DeviceException {
+        String id = props.id();
+        PciOptions options;
+        try {
+            options = PciOptions.parse(NAME + ",host=" + props.string("host") + ",rombar=" + props.uint("rombar")
+                    + ",x-no-mmap=" + (props.bool("x-no-mmap") ? "on" : "off") + ",x-intx=" + (props.bool("x-intx") ? "on" : "off")
+                    + ",x-intx-mmap-timeout-ms=" + props.uint("x-intx-mmap-timeout-ms"));
+        } catch (PciOptionException e) {
+            throw new DeviceException(id + ": " + e.getMessage(), e);
+        }
+        String bdf = options.host();
+        String earlier = assigned.get(bdf);
+        if (earlier != null) {
+            throw new DeviceException(id + ": host device " + bdf + " is already assigned by " + earlier
+                    + "; a PCI function can be given to the guest once (remove one of the two -device vfio-pci,host="
+                    + bdf + ")");
+        }
+        int group = checks.assignable(id, bdf);
+        if (config.dumpDtb() == null) {
+            checks.canPin(id, config.ramBytes());
+        }
+        int slot = bus.claimSlot(id);
+        assigned.put(bdf, id);
+        return new VfioPciFunction(id, options, group, slot, bus, host, container);
+    }
+}

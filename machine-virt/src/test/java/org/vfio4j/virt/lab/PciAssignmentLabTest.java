@@ -1,0 +1,194 @@
+package org.vfio4j.virt.lab;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.vfio4j.lab.LabArch;
+import org.vfio4j.lab.LabDevice;
+import org.vfio4j.lab.LabHost;
+import org.vfio4j.lab.LabTest;
+
+/**
+ * Issue 7 in the aarch64 lab: host PCI functions (the lab's emulated nvme and e1000e behind its SMMUv3, bound
+ * to vfio-pci) assigned to a guest on machine-virt with KVM, used by the guest's own drivers.
+ */
+@LabTest(arch = LabArch.AARCH64)
+@Tag("aarch64")
+class PciAssignmentLabTest {
+    private static PciGuest guest;
+
+    @BeforeAll
+    static void guestFiles() throws Exception {
+        guest = PciGuest.prepare();
+    }
+
+    private static String nvme(String extra) {
+        return "vfio-pci,host=" + LabDevice.NVME.bdf() + ",id=nvme0" + extra;
+    }
+
+    private static String e1000e() {
+        return "vfio-pci,host=" + LabDevice.E1000E.bdf() + ",id=net0";
+    }
+
+    /** Test 2: the e1000e's driver probes and its link comes up. */
+    static void assertE1000eWorks(PciGuest.Run r, String function) {
+        String all = r.all();
+        assertEquals(0, r.status(), all);
+        assertTrue(r.out().contains("pci-function " + function + " 0x8086:0x10d3 driver=e1000e"), all);
+        assertTrue(r.out().matches("(?s).*e1000e-eth\\d+-carrier=1.*"), "the e1000e's link did not come up\n" + all);
+    }
+
+    /** Test 1 (and 4 with x-no-mmap): probe, O_DIRECT write + read back, equal checksums, MSI-X counting. */
+    static void assertNvmeWorks(PciGuest.Run r) {
+        assertNvmeIo(r);
+        assertTrue(r.out().contains("ITS-PCI-MSIX-0000:00:01.0"), "no MSI-X vector through the ITS\n" + r.all());
+    }
+
+    /** The nvme probed, the data came back equal, and its interrupts counted. */
+    static void assertNvmeIo(PciGuest.Run r) {
+        String all = r.all();
+        assertEquals(0, r.status(), all);
+        assertTrue(r.out().contains("VFIO4J-GUEST-DONE"), all);
+        assertTrue(r.out().contains("pci-function 0000:00:01.0 0x1b36:0x0010 driver=nvme"), all);
+        String written = r.value("nvme-write-md5");
+        assertNotNull(written, all);
+        assertEquals(written, r.value("nvme-read-md5"), all);
+        long before = r.number("nvme-irqs-before").orElseThrow(() -> new AssertionError(all));
+        long after = r.number("nvme-irqs-after").orElseThrow(() -> new AssertionError(all));
+        assertTrue(after > before, "the nvme's interrupts did not count during the I/O\n" + all);
+    }
+
+    @Test
+    void nvmeGuestWritesAndReadsBackWithMsix(LabHost host) {
+        host.bindToVfio(LabDevice.NVME);
+        PciGuest.Run r = guest.run(List.of(nvme("")), "vfio4j_nvme");
+        System.out.println(r.all());
+        assertNvmeWorks(r);
+    }
+
+    @Test
+    void e1000eGuestProbesAndBringsTheLinkUp(LabHost host) {
+        host.bindToVfio(LabDevice.E1000E);
+        PciGuest.Run r = guest.run(List.of(e1000e()), "vfio4j_e1000e");
+        System.out.println(r.all());
+        assertE1000eWorks(r, "0000:00:01.0");
+    }
+
+    @Test
+    void bothDevicesInOneGuest(LabHost host) {
+        host.bindToVfio(LabDevice.NVME);
+        host.bindToVfio(LabDevice.E1000E);
+        PciGuest.Run r = guest.run(List.of(nvme(""), e1000e()), "vfio4j_nvme vfio4j_e1000e");
+        System.out.println(r.all());
+        assertNvmeWorks(r);
+        assertE1000eWorks(r, "0000:00:02.0");
+    }
+
+    @Test
+    void nvmeThroughTheTrapPathWithXNoMmap(LabHost host) {
+        host.bindToVfio(LabDevice.NVME);
+        PciGuest.Run r = guest.run(List.of(nvme(",x-no-mmap=on")), "vfio4j_nvme");
+        System.out.println(r.all());
+        assertTrue(r.err().contains("x-no-mmap: every BAR access traps"), r.all());
+        assertNvmeWorks(r);
+    }
+
+    /**
+     * INTx: with {@code pci=nomsi} the guest's nvme driver falls back to its INTA pin, which the host bridge's
+     * interrupt-map swizzles to SPI 3 + (slot + pin - 1) mod 4 = SPI 4 (INTID 36) for slot 1; the level
+     * interrupt goes through an irqfd and comes back through the resample eventfd on EOI.
+     */
+    @Test
+    void nvmeOverIntxWhenTheGuestRefusesMsi(LabHost host) {
+        host.bindToVfio(LabDevice.NVME);
+        PciGuest.Run r = guest.run(List.of(nvme("")), "vfio4j_nvme pci=nomsi");
+        System.out.println(r.all());
+        assertNvmeIo(r);
+        assertTrue(r.out().matches("(?s).*nvme-irq-line \\d+:[ 0-9]+GICv3\\s+36\\s+Level.*"),
+                "the nvme's interrupt is not INTID 36, level\n" + r.all());
+    }
+
+    /** Test 5: SIGKILL to a VMM in the middle of guest I/O; the next VMM takes the device at once. */
+    @Test
+    void aVmmKilledMidIoReleasesTheDeviceForTheNextOne(LabHost host) throws Exception {
+        host.bindToVfio(LabDevice.NVME);
+        Process p = new ProcessBuilder(PciGuest.childCommand(guest.args(List.of(nvme("")), "vfio4j_nvme_loop")))
+                .redirectErrorStream(true).start();
+        StringBuilder seen = new StringBuilder();
+        try {
+            assertTimeoutPreemptively(PciGuest.BOOT_LIMIT, () -> readUntil(p.getInputStream(), seen, "VFIO4J-IO-LOOP"),
+                    () -> "the guest never started its I/O loop:\n" + seen);
+            assertTrue(p.toHandle().destroyForcibly(), "SIGKILL could not be sent");
+            assertTrue(p.waitFor(60, TimeUnit.SECONDS), "the killed VMM did not end within 60 s");
+            assertEquals(137, p.exitValue(), seen.toString());
+        } finally {
+            p.destroyForcibly();
+        }
+        PciGuest.Run r = guest.run(List.of(nvme("")), "vfio4j_nvme");
+        System.out.println(r.all());
+        assertNvmeWorks(r);
+    }
+
+    /** Test 6: without CAP_IPC_LOCK and with a memlock limit below guest RAM, the VMM says how much it needs. */
+    @Test
+    void aMemlockLimitBelowGuestRamIsRefusedWithTheSizeNeeded(LabHost host) throws Exception {
+        host.bindToVfio(LabDevice.NVME);
+        List<String> cmd = new ArrayList<>(List.of("setpriv", "--bounding-set=-ipc_lock", "--inh-caps=-ipc_lock", "--",
+                "prlimit", "--memlock=16777216:16777216", "--"));
+        cmd.addAll(PciGuest.childCommand(guest.args(List.of(nvme("")), "vfio4j_nvme")));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        StringBuilder seen = new StringBuilder();
+        try {
+            assertTimeoutPreemptively(PciGuest.BOOT_LIMIT, () -> readUntil(p.getInputStream(), seen, null));
+            assertTrue(p.waitFor(60, TimeUnit.SECONDS), seen.toString());
+            assertEquals(2, p.exitValue(), seen.toString());
+            assertTrue(seen.toString().contains("RLIMIT_MEMLOCK is 16M; raise it to at least " + PciGuest.MEMORY),
+                    seen.toString());
+            assertTrue(!seen.toString().contains("Exception"), "a stack trace for a user mistake:\n" + seen);
+        } finally {
+            p.destroyForcibly();
+        }
+    }
+
+    private static void readUntil(InputStream in, StringBuilder seen, String marker) throws IOException {
+        int c;
+        while ((c = in.read()) >= 0) {
+            seen.append((char) c);
+            if (marker != null && seen.indexOf(marker) >= 0) {
+                return;
+            }
+        }
+    }
+
+    @Test
+    void aDeviceOnItsHostDriverIsRefusedWithTheBindCommands(LabHost host) {
+        host.bindToHostDriver(LabDevice.NVME);
+        try {
+            PciGuest.Run r = guest.run(List.of(nvme("")), "vfio4j_nvme");
+            assertEquals(2, r.status(), r.all());
+            assertTrue(r.err().contains("is bound to nvme, not vfio-pci"), r.all());
+            assertTrue(r.err().contains("driver_override") && r.err().contains("drivers_probe"), r.all());
+        } finally {
+            host.bindToVfio(LabDevice.NVME);
+        }
+    }
+
+    @Test
+    void theSameDeviceTwiceIsRefused(LabHost host) {
+        host.bindToVfio(LabDevice.NVME);
+        PciGuest.Run r = guest.run(List.of(nvme(""), "vfio-pci,host=" + LabDevice.NVME.bdf() + ",id=again"), "");
+        assertEquals(2, r.status(), r.all());
+        assertTrue(r.err().contains("already assigned by nvme0"), r.all());
+    }
+}

@@ -1,0 +1,101 @@
+package org.vfio4j.virt.lab;
+
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.OptionalLong;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import org.vfio4j.virt.Main;
+
+/**
+ * The PCI assignment test guest and how to run it on machine-virt in the aarch64 lab: the lab kernel
+ * ({@code $VFIO4J_LAB_KERNEL}, NVMe, e1000e and the generic ECAM host built in) with {@code pci-guest-init.sh}
+ * as {@code /init}, whose work is chosen by {@code vfio4j_*} words on the kernel command line.
+ */
+final class PciGuest {
+    static final Duration BOOT_LIMIT = Duration.ofMinutes(10);
+    static final String MEMORY = "256M";
+    private static final String KERNEL_ENV = "VFIO4J_LAB_KERNEL";
+
+    final Path kernel;
+    final Path initramfs;
+
+    private PciGuest(Path kernel, Path initramfs) {
+        this.kernel = kernel;
+        this.initramfs = initramfs;
+    }
+
+    /** Builds the initramfs into the lab's /tmp. */
+    static PciGuest prepare() throws Exception {
+        String k = System.getenv(KERNEL_ENV);
+        assertNotNull(k, "$" + KERNEL_ENV + " is not set: this class runs in the aarch64 lab, which sets it");
+        Path kernel = Path.of(k);
+        assertTrue(Files.isRegularFile(kernel), "$" + KERNEL_ENV + " names " + kernel + ", which is not a file");
+        Path cpio = GuestInitramfs.build(GuestInitramfs.LAB_BUSYBOX,
+                Files.createTempDirectory("vfio4j-pci-guest-").resolve("initramfs.cpio"), "pci-guest-init.sh");
+        return new PciGuest(kernel, cpio);
+    }
+
+    /** One VMM run: status, the guest console, the VMM's messages. */
+    record Run(int status, String out, String err) {
+        String all() {
+            return out + "\n--- stderr\n" + err;
+        }
+
+        /** The value printed by the guest as {@code key=value}, or null. */
+        String value(String key) {
+            Matcher m = Pattern.compile("(?m)^" + Pattern.quote(key) + "=(\\S*)").matcher(out);
+            return m.find() ? m.group(1) : null;
+        }
+
+        OptionalLong number(String key) {
+            String v = value(key);
+            return v == null || !v.matches("\\d+") ? OptionalLong.empty() : OptionalLong.of(Long.parseLong(v));
+        }
+    }
+
+    /** The machine-virt arguments for a guest with {@code devices} ({@code -device} values) and extra append words. */
+    List<String> args(List<String> devices, String appendWords) {
+        List<String> a = new ArrayList<>(List.of("-m", MEMORY, "-smp", "2", "-kernel", kernel.toString(), "-initrd",
+                initramfs.toString(), "-append", "console=ttyAMA0 panic=-1 quiet " + appendWords));
+        for (String d : devices) {
+            a.add("-device");
+            a.add(d);
+        }
+        return a;
+    }
+
+    /** Runs the VMM in this JVM. */
+    Run run(List<String> devices, String appendWords) {
+        return run(args(devices, appendWords));
+    }
+
+    static Run run(List<String> args) {
+        return assertTimeoutPreemptively(BOOT_LIMIT, () -> {
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            ByteArrayOutputStream err = new ByteArrayOutputStream();
+            int status = Main.run(args.toArray(String[]::new), new PrintStream(out, true, StandardCharsets.UTF_8),
+                    new PrintStream(err, true, StandardCharsets.UTF_8));
+            return new Run(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+        }, "the guest did not finish within " + BOOT_LIMIT);
+    }
+
+    /** The command that runs the VMM in a child JVM with {@code args}. */
+    static List<String> childCommand(List<String> args) {
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"), Main.class.getName()));
+        cmd.addAll(args);
+        return cmd;
+    }
+}

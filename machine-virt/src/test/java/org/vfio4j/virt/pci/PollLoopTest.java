@@ -1,0 +1,54 @@
+package org.vfio4j.virt.pci;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import org.junit.jupiter.api.Test;
+import org.vfio4j.common.EventFd;
+import org.vfio4j.pci.PciEventLoop;
+
+/** The per-device event loop: watched eventfds call their handler once per signal burst; timers fire once. */
+class PollLoopTest {
+    @Test
+    void aSignalledEventFdRunsItsHandlerUntilTheWatchIsClosed() throws Exception {
+        try (PollLoop loop = new PollLoop("test-loop"); EventFd e = EventFd.create()) {
+            CountDownLatch once = new CountDownLatch(1);
+            CountDownLatch twice = new CountDownLatch(2);
+            PciEventLoop.Registration w = loop.watch(e, () -> {
+                once.countDown();
+                twice.countDown();
+            });
+            e.signal();
+            assertTrue(once.await(10, TimeUnit.SECONDS), "first signal handled");
+            e.signal();
+            assertTrue(twice.await(10, TimeUnit.SECONDS), "second signal handled");
+            w.close();
+            e.signal();
+            // the loop no longer reads it: the count stays in the eventfd
+            assertEquals(1, e.read());
+        }
+    }
+
+    @Test
+    void aTimerFiresOnceAndAClosedOneNever() throws Exception {
+        try (PollLoop loop = new PollLoop("test-loop")) {
+            AtomicInteger fired = new AtomicInteger();
+            CountDownLatch done = new CountDownLatch(1);
+            loop.schedule(Duration.ofMillis(500), () -> fired.addAndGet(100)).close();
+            loop.schedule(Duration.ofMillis(20), () -> {
+                fired.incrementAndGet();
+                done.countDown();
+            });
+            assertTrue(done.await(10, TimeUnit.SECONDS));
+            CountDownLatch later = new CountDownLatch(1);
+            loop.schedule(Duration.ofMillis(700), later::countDown);
+            assertTrue(later.await(10, TimeUnit.SECONDS));
+            assertEquals(1, fired.get(), "the cancelled 500 ms timer must not have run before the 700 ms one");
+        }
+    }
+}
