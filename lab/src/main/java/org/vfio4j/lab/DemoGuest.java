@@ -87,7 +87,7 @@ final class DemoGuest {
     }
 
     /** Echoes the VMM's and the guest's lines with the demo's step numbers, and keeps what the verdict needs. */
-    private static final class Narration {
+    static final class Narration {
         private final long t0;
         private String boot = "";
         private String write = "";
