@@ -2,6 +2,7 @@ package org.vfio4j.virt.run;
 
 import java.util.concurrent.CompletableFuture;
 
+import org.vfio4j.virt.BootTrace;
 import org.vfio4j.virt.kvm.KvmException;
 import org.vfio4j.virt.kvm.KvmSys;
 import org.vfio4j.virt.kvm.KvmVcpu;
@@ -58,9 +59,11 @@ final class VcpuThread implements Runnable {
             return;
         }
         ready.countDown();
+        long exits = 0;
         try {
             while (!stopping) {
                 VcpuExit exit = cpu.run();
+                exits++;
                 RunOutcome end = handler.handle(cpu.id(), exit);
                 if (end != null) {
                     outcome.complete(end);
@@ -72,6 +75,9 @@ final class VcpuThread implements Runnable {
         } catch (RuntimeException e) {
             outcome.complete(RunOutcome.failed("vCPU " + cpu.id() + " failed: " + e));
         } finally {
+            if (BootTrace.on()) {
+                BootTrace.mark("vcpu" + cpu.id() + "-exits=" + exits);
+            }
             synchronized (lock) {
                 alive = false;
             }
