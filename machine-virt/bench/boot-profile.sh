@@ -49,10 +49,6 @@ for i in 1 2 3; do
   $REPO/vfio4j virt $ARGS -append "$APPEND" 2>&1 | rel
   echo "  exit +$(since "$T0")"
 done
-echo "launcher with AOT cache, -XX:ArchiveRelocationMode=0"
-T0=$(up); export T0
-VFIO4J_JAVA_OPTS="-XX:+UnlockDiagnosticVMOptions -XX:ArchiveRelocationMode=0" $REPO/vfio4j virt $ARGS -append "$APPEND" 2>&1 | rel
-echo "  exit +$(since "$T0")"
 echo "qemu"
 T0=$(up); export T0
 qemu-system-aarch64 -M virt,gic-version=3 -enable-kvm -cpu host -smp 2 -m 512M -nographic -no-reboot -nic none \

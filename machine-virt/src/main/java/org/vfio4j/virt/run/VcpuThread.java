@@ -63,8 +63,13 @@ final class VcpuThread implements Runnable {
         try {
             while (!stopping) {
                 VcpuExit exit = cpu.run();
-                exits++;
+                if (exits++ == 0 && BootTrace.on()) {
+                    BootTrace.mark("vcpu" + cpu.id() + "-first-exit");
+                }
                 RunOutcome end = handler.handle(cpu.id(), exit);
+                if (exits == 1 && BootTrace.on()) {
+                    BootTrace.mark("vcpu" + cpu.id() + "-first-exit-handled");
+                }
                 if (end != null) {
                     outcome.complete(end);
                     break;
