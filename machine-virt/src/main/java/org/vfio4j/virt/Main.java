@@ -52,6 +52,9 @@ public final class Main {
                 return 0;
             }
             MachineConfig config = cl.config();
+            if (cl.deviceHelp() == null) {
+                StartupWarmer.start();
+            }
             try (PluginJars plugins = PluginJars.load(config.pluginDirs())) {
                 BootTrace.mark("parsed");
                 Injector injector = Guice.createInjector(VirtModules.machine(config, plugins.modules()));
