@@ -25,6 +25,19 @@ import org.eclipse.jdt.annotation.Nullable;
 final class Arm64Shares {
     /** The environment variable naming the lab kernel's {@code Image} for commands run in the aarch64 lab. */
     static final String KERNEL_ENV = "VFIO4J_LAB_KERNEL";
+    /**
+     * The environment variable naming the writable AOT directory for commands run in the aarch64 lab: the
+     * launcher keeps the VMM's AOT cache there ({@code ./vfio4j virt}), since the checkout is read-only in the lab.
+     */
+    static final String AOT_ENV = "VFIO4J_AOT_DIR";
+    /**
+     * The environment variable naming a lab-local directory (tmpfs) the launcher maps the VMM's AOT cache from:
+     * the writable AOT share is mounted without a page cache, so a cache mapped from it is read over 9p again on
+     * every JVM start (under TCG: seconds for ~20 MB); a copy in tmpfs is read once per lab boot.
+     */
+    static final String AOT_LOCAL_ENV = "VFIO4J_AOT_LOCAL";
+    /** The lab-local directory of {@link #AOT_LOCAL_ENV} (the lab host's {@code /tmp} is tmpfs). */
+    static final String AOT_LOCAL_DIR = "/tmp/vfio4j-aot";
 
     private Arm64Shares() {
     }

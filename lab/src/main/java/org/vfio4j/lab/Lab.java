@@ -149,7 +149,9 @@ public final class Lab {
                         + "); run './vfio4j lab prepare --arch aarch64' first");
             }
             List<Arm64QemuCommand.Share> shares = Arm64Shares.shares(lab);
-            env = Map.of(Arm64Shares.KERNEL_ENV, lab.kernel().toAbsolutePath().toString());
+            env = Map.of(Arm64Shares.KERNEL_ENV, lab.kernel().toAbsolutePath().toString(),
+                    Arm64Shares.AOT_ENV, Arm64Lab.aotDir().toAbsolutePath().toString(),
+                    Arm64Shares.AOT_LOCAL_ENV, Arm64Shares.AOT_LOCAL_DIR);
             cacheDir = Arm64Lab.cacheDir();
             qemu = runDir -> {
                 Arm64Shares.writeMounts(runDir, shares);

@@ -37,6 +37,7 @@ public final class Main {
 
     /** Entry point for the launcher. */
     public static void main(String[] args) {
+        BootTrace.mark("main");
         PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
         PrintStream err = new PrintStream(System.err, true, StandardCharsets.UTF_8);
         System.exit(run(args, out, err));
@@ -51,8 +52,13 @@ public final class Main {
                 return 0;
             }
             MachineConfig config = cl.config();
+            if (cl.deviceHelp() == null) {
+                StartupWarmer.start();
+            }
             try (PluginJars plugins = PluginJars.load(config.pluginDirs())) {
+                BootTrace.mark("parsed");
                 Injector injector = Guice.createInjector(VirtModules.machine(config, plugins.modules()));
+                BootTrace.mark("injector");
                 DeviceSpec help = cl.deviceHelp();
                 if (help != null) {
                     DeviceRegistry registry = injector.getInstance(DeviceRegistry.class);
@@ -61,8 +67,10 @@ public final class Main {
                 }
                 config.requireBootFiles();
                 AssembledMachine machine = injector.getInstance(VirtMachine.class).assemble();
+                BootTrace.mark("assembled");
                 err.print(machine.report());
                 byte[] dtb = new FdtWriter().write(machine.deviceTree());
+                BootTrace.mark("dtb");
                 Path dump = config.dumpDtb();
                 if (dump != null) {
                     Files.write(dump, dtb);

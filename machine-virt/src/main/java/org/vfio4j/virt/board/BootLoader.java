@@ -4,7 +4,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.SecureRandom;
+import java.util.random.RandomGenerator;
 
 import org.vfio4j.common.dt.DtNode;
 import org.vfio4j.common.dt.DtProperty;
@@ -23,10 +23,10 @@ import jakarta.inject.Singleton;
 public final class BootLoader {
     private final MachineConfig config;
     private final MemoryMap map;
-    private final SecureRandom random;
+    private final RandomGenerator random;
 
     @Inject
-    BootLoader(MachineConfig config, MemoryMap map, SecureRandom random) {
+    BootLoader(MachineConfig config, MemoryMap map, RandomGenerator random) {
         this.config = config;
         this.map = map;
         this.random = random;

@@ -1,21 +1,17 @@
 package org.vfio4j.virt.inject;
 
-import java.security.SecureRandom;
+import java.util.random.RandomGenerator;
 
 import org.vfio4j.virt.board.BootLoader;
+import org.vfio4j.virt.board.UrandomSeeds;
 
 import com.google.inject.AbstractModule;
-import com.google.inject.Provides;
 
-/** The loader and its source of boot entropy ({@code rng-seed}, {@code kaslr-seed}). */
+/** The loader and its source of boot entropy ({@code rng-seed}, {@code kaslr-seed}: {@link UrandomSeeds}). */
 public final class LoaderModule extends AbstractModule {
     @Override
     protected void configure() {
         bind(BootLoader.class);
-    }
-
-    @Provides
-    static SecureRandom random() {
-        return new SecureRandom();
+        bind(RandomGenerator.class).toInstance(new UrandomSeeds());
     }
 }

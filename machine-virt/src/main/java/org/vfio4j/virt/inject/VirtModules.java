@@ -25,7 +25,7 @@ public final class VirtModules {
         List<Module> all = new ArrayList<>(List.of(
                 new StrictBindingModule(),
                 new ConfigModule(config),
-                new MemoryMapModule(),
+                new MemoryMapModule(config),
                 new InterruptControllerModule(),
                 new CpuModule(),
                 new ConsoleModule(),

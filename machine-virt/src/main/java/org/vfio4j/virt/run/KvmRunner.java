@@ -12,6 +12,7 @@ import java.util.concurrent.TimeUnit;
 
 import org.eclipse.jdt.annotation.Nullable;
 import org.vfio4j.virt.AssembledMachine;
+import org.vfio4j.virt.BootTrace;
 import org.vfio4j.virt.MachineRunner;
 import org.vfio4j.virt.board.Gicv3;
 import org.vfio4j.virt.board.KernelImage;
@@ -117,6 +118,7 @@ public final class KvmRunner implements MachineRunner {
                 try {
                     GuestLoader.Entry entry = GuestLoader.load(ram.memory(), ram.range(), machine.boot(),
                             image.textOffset(), kernel, machine.config().initrd(), dtb);
+                    BootTrace.mark("loaded");
                     return runVcpus(machine, vm, ram, entry, out, err);
                 } finally {
                     synchronized (this) {
@@ -182,6 +184,7 @@ public final class KvmRunner implements MachineRunner {
             }
         }, "virt-sigterm");
         Runtime.getRuntime().addShutdownHook(hook);
+        BootTrace.mark("vcpus");
         try {
             for (KvmVcpu cpu : cpus) {
                 VcpuThread t = new VcpuThread(cpu, handler, outcome);

@@ -2,6 +2,7 @@ package org.vfio4j.virt.run;
 
 import java.util.concurrent.CompletableFuture;
 
+import org.vfio4j.virt.BootTrace;
 import org.vfio4j.virt.kvm.KvmException;
 import org.vfio4j.virt.kvm.KvmSys;
 import org.vfio4j.virt.kvm.KvmVcpu;
@@ -58,10 +59,17 @@ final class VcpuThread implements Runnable {
             return;
         }
         ready.countDown();
+        long exits = 0;
         try {
             while (!stopping) {
                 VcpuExit exit = cpu.run();
+                if (exits++ == 0 && BootTrace.on()) {
+                    BootTrace.mark("vcpu" + cpu.id() + "-first-exit");
+                }
                 RunOutcome end = handler.handle(cpu.id(), exit);
+                if (exits == 1 && BootTrace.on()) {
+                    BootTrace.mark("vcpu" + cpu.id() + "-first-exit-handled");
+                }
                 if (end != null) {
                     outcome.complete(end);
                     break;
@@ -72,6 +80,9 @@ final class VcpuThread implements Runnable {
         } catch (RuntimeException e) {
             outcome.complete(RunOutcome.failed("vCPU " + cpu.id() + " failed: " + e));
         } finally {
+            if (BootTrace.on()) {
+                BootTrace.mark("vcpu" + cpu.id() + "-exits=" + exits);
+            }
             synchronized (lock) {
                 alive = false;
             }

@@ -57,16 +57,33 @@ public final class Native {
     private static final MethodHandle MMAP = downcall("mmap",
             FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG));
     private static final MethodHandle MUNMAP = downcall("munmap", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG));
-    private static final MethodHandle EVENTFD = downcall("eventfd", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
-    private static final MethodHandle READ = downcall("read", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
-    private static final MethodHandle WRITE = downcall("write", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
-    private static final MethodHandle PREAD = downcall("pread",
-            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG));
-    private static final MethodHandle PWRITE = downcall("pwrite",
-            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG));
-    private static final MethodHandle POLL = downcall("poll", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
-    private static final MethodHandle STRERROR = LINKER.downcallHandle(
-            LINKER.defaultLookup().findOrThrow("strerror"), FunctionDescriptor.of(ADDRESS, JAVA_INT));
+    // Linked on first use, one holder per signature: each distinct signature spins a stub class and a dozen
+    // LambdaForms at run time (about 0.1 s in the emulated aarch64 lab, where machine-virt's start-up is timed
+    // against QEMU's), and a VMM's start-up needs none of these.
+    private static final class Eventfd {
+        static final MethodHandle H = downcall("eventfd", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
+    }
+
+    private static final class ReadWrite {
+        static final MethodHandle READ = downcall("read", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
+        static final MethodHandle WRITE = downcall("write", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
+    }
+
+    private static final class Positional {
+        static final MethodHandle PREAD = downcall("pread",
+                FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG));
+        static final MethodHandle PWRITE = downcall("pwrite",
+                FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG));
+    }
+
+    private static final class Poll {
+        static final MethodHandle H = downcall("poll", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
+    }
+
+    private static final class Strerror {
+        static final MethodHandle H = LINKER.downcallHandle(
+                LINKER.defaultLookup().findOrThrow("strerror"), FunctionDescriptor.of(ADDRESS, JAVA_INT));
+    }
 
     private static final int EINTR = 4;
 
@@ -173,7 +190,7 @@ public final class Native {
     public static int eventfd(int initval, int flags) {
         try {
             MemorySegment st = STATE.get();
-            int r = (int) EVENTFD.invokeExact(st, initval, flags);
+            int r = (int) Eventfd.H.invokeExact(st, initval, flags);
             return r < 0 ? -errno(st) : r;
         } catch (Throwable t) {
             throw linkage(t);
@@ -186,7 +203,7 @@ public final class Native {
             MemorySegment st = STATE.get();
             long r;
             do {
-                r = (long) READ.invokeExact(st, fd, buf, count);
+                r = (long) ReadWrite.READ.invokeExact(st, fd, buf, count);
             } while (r < 0 && errno(st) == EINTR);
             return r < 0 ? -errno(st) : r;
         } catch (Throwable t) {
@@ -200,7 +217,7 @@ public final class Native {
             MemorySegment st = STATE.get();
             long r;
             do {
-                r = (long) WRITE.invokeExact(st, fd, buf, count);
+                r = (long) ReadWrite.WRITE.invokeExact(st, fd, buf, count);
             } while (r < 0 && errno(st) == EINTR);
             return r < 0 ? -errno(st) : r;
         } catch (Throwable t) {
@@ -214,7 +231,7 @@ public final class Native {
             MemorySegment st = STATE.get();
             long r;
             do {
-                r = (long) PREAD.invokeExact(st, fd, buf, count, offset);
+                r = (long) Positional.PREAD.invokeExact(st, fd, buf, count, offset);
             } while (r < 0 && errno(st) == EINTR);
             return r < 0 ? -errno(st) : r;
         } catch (Throwable t) {
@@ -228,7 +245,7 @@ public final class Native {
             MemorySegment st = STATE.get();
             long r;
             do {
-                r = (long) PWRITE.invokeExact(st, fd, buf, count, offset);
+                r = (long) Positional.PWRITE.invokeExact(st, fd, buf, count, offset);
             } while (r < 0 && errno(st) == EINTR);
             return r < 0 ? -errno(st) : r;
         } catch (Throwable t) {
@@ -248,7 +265,7 @@ public final class Native {
             MemorySegment st = STATE.get();
             int r;
             do {
-                r = (int) POLL.invokeExact(st, pfd, 1L, timeoutMillis);
+                r = (int) Poll.H.invokeExact(st, pfd, 1L, timeoutMillis);
             } while (r < 0 && errno(st) == EINTR);
             if (r < 0) {
                 return -errno(st);
@@ -262,7 +279,7 @@ public final class Native {
     /** strerror(3): the C library's text for an errno value. */
     public static String strerror(int errno) {
         try {
-            MemorySegment s = (MemorySegment) STRERROR.invokeExact(errno);
+            MemorySegment s = (MemorySegment) Strerror.H.invokeExact(errno);
             return s.reinterpret(256).getString(0);
         } catch (Throwable t) {
             throw linkage(t);
