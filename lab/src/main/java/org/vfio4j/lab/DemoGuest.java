@@ -101,7 +101,8 @@ final class DemoGuest {
 
         void line(String l) {
             if (l.startsWith("virt:")) {
-                say("   vmm: " + l.substring(5).strip());
+                // the report's first line introduces the memory map, whose indented lines are not echoed
+                say("   vmm: " + l.substring(5).strip().replace(", memory map:", ""));
             } else if (l.contains("VFIO4J-GUEST-MARKER")) {
                 boot = String.format("%.1f", (System.nanoTime() - t0) / 1e9);
                 say("6. the guest is up (" + boot + " s after the VMM was launched, JVM start-up included):");

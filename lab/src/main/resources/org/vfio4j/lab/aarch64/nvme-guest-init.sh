@@ -16,7 +16,7 @@ n=0
 while [ ! -b /dev/nvme0n1 ] && [ $n -lt 300 ]; do $b sleep 0.1; n=$((n + 1)); done
 if [ ! -b /dev/nvme0n1 ]; then echo "NVME-MISSING"; $b poweroff -f; fi
 m=$($b cat /sys/class/nvme/nvme0/model 2>/dev/null); s=$($b cat /sys/block/nvme0n1/size)
-echo "nvme: the guest's nvme driver probed '$($b echo $m)' (serial $($b cat /sys/class/nvme/nvme0/serial)), namespace nvme0n1 $((s / 2048)) MiB"
+echo "nvme: the guest's nvme driver probed '$($b echo $m)' (serial $($b echo $($b cat /sys/class/nvme/nvme0/serial))), namespace nvme0n1 $((s / 2048)) MiB"
 $b dd if=/dev/urandom of=/src bs=1M count=$MIB 2>/dev/null
 echo "IO-START blocks=$((MIB * 256))"
 up() { $b cut -d' ' -f1 /proc/uptime; }

@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
-import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -110,26 +109,17 @@ class Arm64KvmBootLabTest {
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         try {
             StringBuilder seen = new StringBuilder();
-            assertTimeoutPreemptively(BOOT_LIMIT, () -> readUntil(p.getInputStream(), seen, "VFIO4J-GUEST-IDLE"),
+            assertTimeoutPreemptively(BOOT_LIMIT,
+                    () -> ConsoleReader.readUntil(p.getInputStream(), seen, "VFIO4J-GUEST-IDLE"),
                     () -> "the guest never went idle:\n" + seen);
             // SIGTERM through the handle: Process.destroy() would also close our end of the pipe, losing the rest.
             assertTrue(p.toHandle().destroy(), "SIGTERM could not be sent");
             assertTrue(p.waitFor(60, TimeUnit.SECONDS), "the VMM did not end within 60 s of SIGTERM");
-            readUntil(p.getInputStream(), seen, null);
+            ConsoleReader.readUntil(p.getInputStream(), seen, null);
             assertEquals(143, p.exitValue(), seen.toString());
             assertTrue(seen.toString().contains("terminated (SIGTERM)"), seen.toString());
         } finally {
             p.destroyForcibly();
-        }
-    }
-
-    private static void readUntil(InputStream in, StringBuilder seen, String marker) throws IOException {
-        int c;
-        while ((c = in.read()) >= 0) {
-            seen.append((char) c);
-            if (marker != null && seen.indexOf(marker) >= 0) {
-                return;
-            }
         }
     }
 }

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.IOException;
 import java.io.InputStream;
 import java.util.ArrayList;
 import java.util.List;
@@ -145,7 +144,8 @@ class PciAssignmentLabTest {
                 .redirectErrorStream(true).start();
         StringBuilder seen = new StringBuilder();
         try {
-            assertTimeoutPreemptively(PciGuest.BOOT_LIMIT, () -> readUntil(p.getInputStream(), seen, "VFIO4J-IO-LOOP"),
+            assertTimeoutPreemptively(PciGuest.BOOT_LIMIT,
+                    () -> ConsoleReader.readUntil(p.getInputStream(), seen, "VFIO4J-IO-LOOP"),
                     () -> "the guest never started its I/O loop:\n" + seen);
             assertTrue(p.toHandle().destroyForcibly(), "SIGKILL could not be sent");
             assertTrue(p.waitFor(60, TimeUnit.SECONDS), "the killed VMM did not end within 60 s");
@@ -168,7 +168,7 @@ class PciAssignmentLabTest {
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         StringBuilder seen = new StringBuilder();
         try {
-            assertTimeoutPreemptively(PciGuest.BOOT_LIMIT, () -> readUntil(p.getInputStream(), seen, null));
+            assertTimeoutPreemptively(PciGuest.BOOT_LIMIT, () -> ConsoleReader.readUntil(p.getInputStream(), seen, null));
             assertTrue(p.waitFor(60, TimeUnit.SECONDS), seen.toString());
             assertEquals(2, p.exitValue(), seen.toString());
             assertTrue(seen.toString().contains("RLIMIT_MEMLOCK is 16M; raise it to at least " + PciGuest.MEMORY),
@@ -176,16 +176,6 @@ class PciAssignmentLabTest {
             assertTrue(!seen.toString().contains("Exception"), "a stack trace for a user mistake:\n" + seen);
         } finally {
             p.destroyForcibly();
-        }
-    }
-
-    private static void readUntil(InputStream in, StringBuilder seen, String marker) throws IOException {
-        int c;
-        while ((c = in.read()) >= 0) {
-            seen.append((char) c);
-            if (marker != null && seen.indexOf(marker) >= 0) {
-                return;
-            }
         }
     }
 
