@@ -45,6 +45,9 @@ public final class Main {
 
     /** Runs {@code virt} with {@code args}, printing to {@code out}/{@code err}; returns the exit status. */
     public static int run(String[] args, PrintStream out, PrintStream err) {
+        if (!mentionsHelp(args)) {
+            StartupWarmer.start();   // as early as can be: it races the main thread to the first native calls
+        }
         try {
             CommandLine cl = CommandLine.parse(args);
             if (cl.usage()) {
@@ -52,9 +55,6 @@ public final class Main {
                 return 0;
             }
             MachineConfig config = cl.config();
-            if (cl.deviceHelp() == null) {
-                StartupWarmer.start();
-            }
             try (PluginJars plugins = PluginJars.load(config.pluginDirs())) {
                 BootTrace.mark("parsed");
                 Injector injector = Guice.createInjector(VirtModules.machine(config, plugins.modules()));
@@ -95,6 +95,16 @@ public final class Main {
             err.println("vfio4j virt: " + e.getMessage());
             return 1;
         }
+    }
+
+    /** Whether {@code args} may ask for help only ({@code -h}, {@code -device help}): no warm-up for those. */
+    private static boolean mentionsHelp(String[] args) {
+        for (String a : args) {
+            if (a.contains("help") || a.equals("-h")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**

@@ -20,7 +20,6 @@ import org.vfio4j.virt.device.PlatformBusAllocator;
 import org.vfio4j.virt.device.SysBusDevice;
 
 import jakarta.inject.Inject;
-import jakarta.inject.Singleton;
 
 /**
  * The virt board put together: it creates the {@code -device} devices in command-line order through
@@ -30,7 +29,6 @@ import jakarta.inject.Singleton;
  * takes only device nodes from devices: those parts are fixed by the board, and their addresses come
  * from one {@link MemoryMap}; devices vary and describe themselves.
  */
-@Singleton
 public final class VirtMachine {
     private final MachineConfig config;
     private final MemoryMap map;

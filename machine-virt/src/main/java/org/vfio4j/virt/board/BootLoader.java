@@ -11,7 +11,6 @@ import org.vfio4j.common.dt.DtProperty;
 import org.vfio4j.virt.MachineConfig;
 
 import jakarta.inject.Inject;
-import jakarta.inject.Singleton;
 
 /**
  * The loader: inspects the kernel and initrd, plans their place in RAM ({@link BootLayout}) and
@@ -19,7 +18,6 @@ import jakarta.inject.Singleton;
  * {@code kaslr-seed} so the guest has entropy and KASLR from the first instruction, as QEMU provides).
  * Copying the files into guest RAM and setting the boot registers is issue 6's.
  */
-@Singleton
 public final class BootLoader {
     private final MachineConfig config;
     private final MemoryMap map;

@@ -8,7 +8,6 @@ import org.vfio4j.common.dt.DtProperty;
 import org.vfio4j.virt.MachineConfig;
 
 import jakarta.inject.Inject;
-import jakarta.inject.Singleton;
 
 /**
  * The CPUs and how they are started: {@code /cpus} with one {@code cpu@N} per vCPU (MPIDR affinity 0
@@ -19,7 +18,6 @@ import jakarta.inject.Singleton;
  * <p>Why "arm,arm-v8": under KVM the guest runs on whatever core the host has; QEMU says the same for
  * {@code -cpu host} and {@code -cpu max}.
  */
-@Singleton
 public final class Cpus {
     /** PSCI 0.2 function IDs (SMC32 for CPU_OFF, SMC64 for the rest), as the PSCI spec fixes them. */
     public static final int PSCI_CPU_SUSPEND = 0xc400_0001, PSCI_CPU_OFF = 0x8400_0002,

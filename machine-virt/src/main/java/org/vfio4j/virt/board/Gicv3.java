@@ -8,7 +8,6 @@ import org.vfio4j.common.dt.DtProperty;
 import org.vfio4j.virt.MachineConfig;
 
 import jakarta.inject.Inject;
-import jakarta.inject.Singleton;
 
 /**
  * The interrupt controller model: a GICv3 distributor, one redistributor frame per CPU and an ITS
@@ -18,7 +17,6 @@ import jakarta.inject.Singleton;
  * <p>Why it also builds interrupt specifiers: every node with {@code interrupts} must use this GIC's
  * three-cell format ({@code <type number flags>}), so the format lives with the controller.
  */
-@Singleton
 public final class Gicv3 {
     /** Label of the GIC node; the root's {@code interrupt-parent} references it. */
     public static final String LABEL = "gic";

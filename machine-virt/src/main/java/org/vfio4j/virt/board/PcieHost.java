@@ -9,7 +9,6 @@ import org.vfio4j.common.dt.DtNode;
 import org.vfio4j.common.dt.DtProperty;
 
 import jakarta.inject.Inject;
-import jakarta.inject.Singleton;
 
 /**
  * The generic ECAM PCIe host bridge ({@code pci-host-ecam-generic}): config space through ECAM at
@@ -23,7 +22,6 @@ import jakarta.inject.Singleton;
  * told the guest ({@code interrupt-map}, {@code ranges}). The requester ID a function's MSIs carry is its
  * bus/device/function unchanged ({@code msi-map = <0 &its 0 0x10000>}).
  */
-@Singleton
 public final class PcieHost {
     /** PCI address space codes of the {@code ranges} child address (phys.hi). */
     private static final int SPACE_IO = 0x0100_0000, SPACE_MEM32 = 0x0200_0000, SPACE_MEM64 = 0x0300_0000;

@@ -7,14 +7,12 @@ import org.vfio4j.common.dt.DtNode;
 import org.vfio4j.common.dt.DtProperty;
 
 import jakarta.inject.Inject;
-import jakarta.inject.Singleton;
 
 /**
  * The console: an ARM PL011 UART at {@link MemoryMap#UART} on SPI {@link MemoryMap#UART_SPI}, clocked
  * by the board's fixed 24 MHz APB clock ({@code /apb-pclk}, which AMBA primecell drivers require).
  * Its MMIO emulation (wired to stdio) comes with KVM in issue 6; this is what the guest is told.
  */
-@Singleton
 public final class Pl011 {
     @Inject
     Pl011() {

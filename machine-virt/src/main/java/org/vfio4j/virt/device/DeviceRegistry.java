@@ -10,7 +10,6 @@ import java.util.TreeMap;
 import java.util.stream.Collectors;
 
 import jakarta.inject.Inject;
-import jakarta.inject.Singleton;
 
 /**
  * Device types by name (from every module's {@link DeviceTypes#register}) and the creation of devices
@@ -22,7 +21,6 @@ import jakarta.inject.Singleton;
  * (with the known ones), unknown property (with the accepted ones), malformed value (with the
  * expected form) — and {@code -device help} output for free.
  */
-@Singleton
 public final class DeviceRegistry {
     /** Accepted by every type: the device's id. */
     public static final PropertySpec ID = PropertySpec.string("id", "device id, unique in the machine (default: TYPE.N)", null);

@@ -11,7 +11,6 @@ import org.vfio4j.virt.board.MmioRange;
 import org.vfio4j.virt.board.Sizes;
 
 import jakarta.inject.Inject;
-import jakarta.inject.Singleton;
 
 /**
  * The machine's platform bus: a 32 MiB window at {@link MemoryMap#PLATFORM_BUS} and SPIs
@@ -23,7 +22,6 @@ import jakarta.inject.Singleton;
  * <p>Why both the allocator and the node here: the {@code ranges} of {@code /platform-bus@c000000}
  * and the offsets in its children's {@code reg} must describe the same window.
  */
-@Singleton
 public final class PlatformBusAllocator implements PlatformBus {
     /** Allocation granule: the largest host page size arm64 Linux uses. */
     public static final long GRANULE = 64 * Sizes.KiB;

@@ -1,9 +1,13 @@
 package org.vfio4j.virt.inject;
 
+import org.vfio4j.virt.MachineConfig;
+import org.vfio4j.virt.board.PcieHost;
 import org.vfio4j.virt.builtin.PlatformStubType;
 import org.vfio4j.virt.builtin.VfioAmbaType;
 import org.vfio4j.virt.builtin.VfioPlatformType;
 import org.vfio4j.virt.device.DeviceTypes;
+import org.vfio4j.virt.pci.PciRootBus;
+import org.vfio4j.virt.pci.SharedContainer;
 import org.vfio4j.virt.pci.VfioPciType;
 
 import com.google.inject.AbstractModule;
@@ -22,5 +26,10 @@ public final class BuiltinDevicesModule extends AbstractModule {
         DeviceTypes.register(binder(), VfioPlatformType.NAME, VfioPlatformType.class);
         DeviceTypes.register(binder(), VfioAmbaType.NAME, VfioAmbaType.class);
         DeviceTypes.register(binder(), VfioPciType.NAME, VfioPciType.class);
+        Constructors.unscoped(binder(), PlatformStubType.class);
+        Constructors.unscoped(binder(), VfioPlatformType.class);
+        Constructors.unscoped(binder(), VfioAmbaType.class);
+        Constructors.singleton(binder(), VfioPciType.class,
+                PciRootBus.class, PcieHost.class, SharedContainer.class, MachineConfig.class);
     }
 }

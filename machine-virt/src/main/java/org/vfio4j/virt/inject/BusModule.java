@@ -3,6 +3,8 @@ package org.vfio4j.virt.inject;
 import org.vfio4j.virt.board.PcieHost;
 import org.vfio4j.virt.device.PlatformBus;
 import org.vfio4j.virt.device.PlatformBusAllocator;
+import org.vfio4j.virt.pci.PciRootBus;
+import org.vfio4j.virt.pci.SharedContainer;
 
 import com.google.inject.AbstractModule;
 
@@ -14,8 +16,10 @@ import com.google.inject.AbstractModule;
 public final class BusModule extends AbstractModule {
     @Override
     protected void configure() {
-        bind(PcieHost.class);
-        bind(PlatformBusAllocator.class);
+        Constructors.singleton(binder(), PcieHost.class);
+        Constructors.singleton(binder(), PlatformBusAllocator.class);
+        Constructors.singleton(binder(), PciRootBus.class);
+        Constructors.singleton(binder(), SharedContainer.class);
         bind(PlatformBus.class).to(PlatformBusAllocator.class);
     }
 }

@@ -8,6 +8,6 @@ import com.google.inject.AbstractModule;
 public final class ConsoleModule extends AbstractModule {
     @Override
     protected void configure() {
-        bind(Pl011.class);
+        Constructors.singleton(binder(), Pl011.class);
     }
 }

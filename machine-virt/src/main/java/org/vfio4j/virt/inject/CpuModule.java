@@ -8,6 +8,6 @@ import com.google.inject.AbstractModule;
 public final class CpuModule extends AbstractModule {
     @Override
     protected void configure() {
-        bind(Cpus.class);
+        Constructors.singleton(binder(), Cpus.class);
     }
 }

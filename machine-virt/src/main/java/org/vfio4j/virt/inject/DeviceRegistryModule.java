@@ -10,6 +10,6 @@ public final class DeviceRegistryModule extends AbstractModule {
     @Override
     protected void configure() {
         DeviceTypes.mapBinder(binder());
-        bind(DeviceRegistry.class);
+        Constructors.singleton(binder(), DeviceRegistry.class);
     }
 }

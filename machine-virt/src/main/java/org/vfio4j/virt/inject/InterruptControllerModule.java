@@ -8,6 +8,6 @@ import com.google.inject.AbstractModule;
 public final class InterruptControllerModule extends AbstractModule {
     @Override
     protected void configure() {
-        bind(Gicv3.class);
+        Constructors.singleton(binder(), Gicv3.class);
     }
 }

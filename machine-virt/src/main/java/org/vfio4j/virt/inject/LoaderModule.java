@@ -11,7 +11,7 @@ import com.google.inject.AbstractModule;
 public final class LoaderModule extends AbstractModule {
     @Override
     protected void configure() {
-        bind(BootLoader.class);
+        Constructors.singleton(binder(), BootLoader.class);
         bind(RandomGenerator.class).toInstance(new UrandomSeeds());
     }
 }

@@ -13,5 +13,6 @@ public final class RunnerModule extends AbstractModule {
     @Override
     protected void configure() {
         bind(MachineRunner.class).to(KvmRunner.class);
+        Constructors.unscoped(binder(), KvmRunner.class);
     }
 }

@@ -33,7 +33,8 @@ public final class VirtModules {
                 new LoaderModule(),
                 new DeviceRegistryModule(),
                 new BuiltinDevicesModule(),
-                new RunnerModule()));
+                new RunnerModule(),
+                new MachineModule()));
         all.addAll(pluginModules);
         return all;
     }

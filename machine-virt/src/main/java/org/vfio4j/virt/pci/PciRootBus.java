@@ -8,7 +8,6 @@ import org.eclipse.jdt.annotation.Nullable;
 import org.vfio4j.virt.device.DeviceException;
 
 import jakarta.inject.Inject;
-import jakarta.inject.Singleton;
 
 /**
  * Bus 0 of the machine's PCIe host: which device number each PCI function got, and the functions present
@@ -20,7 +19,6 @@ import jakarta.inject.Singleton;
  * device is open. Device 0 is left empty (QEMU's virt has its host bridge there), so the first device gets
  * 00:01.0, as it does on QEMU. The ECAM dispatch reads a lock-free array, so a vCPU never waits on it.
  */
-@Singleton
 public final class PciRootBus {
     /** Device numbers on a bus. */
     public static final int SLOTS = 32;

@@ -14,7 +14,6 @@ import org.vfio4j.common.VfioGroup;
 import org.vfio4j.virt.device.RunningGuest;
 
 import jakarta.inject.Inject;
-import jakarta.inject.Singleton;
 
 /**
  * The one VFIO container of a running machine: every assigned group joins it, guest RAM is DMA-mapped in it
@@ -29,8 +28,7 @@ import jakarta.inject.Singleton;
  * <p>The DMA mapping is tied to an arena of its own over the RAM's address (a view, not a copy), closed with
  * the mapping; guest RAM itself is freed by the runner only after every device has been released.
  */
-@Singleton
-final class SharedContainer {
+public final class SharedContainer {
     private @Nullable VfioContainer container;
     private @Nullable Arena ramView;
     private @Nullable DmaMapping ramMapping;

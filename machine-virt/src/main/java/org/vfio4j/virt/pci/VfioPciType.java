@@ -15,7 +15,6 @@ import org.vfio4j.virt.device.DeviceType;
 import org.vfio4j.virt.device.PropertySpec;
 
 import jakarta.inject.Inject;
-import jakarta.inject.Singleton;
 
 /**
  * {@code -device vfio-pci,host=BDF[,rombar=0|1][,x-no-mmap=on][,x-intx=off][,x-intx-mmap-timeout-ms=N]}: a host
@@ -27,7 +26,6 @@ import jakarta.inject.Singleton;
  * refusal before KVM is touched; the device is held only while a guest runs. The memlock check is skipped for
  * {@code dumpdtb}, which pins nothing.
  */
-@Singleton
 public final class VfioPciType implements DeviceType {
     /** The {@code -device} name. */
     public static final String NAME = PciOptions.DRIVER;
