@@ -42,7 +42,7 @@ for i in $(seq "$ROUNDS"); do
     -kernel "$K" -initrd /tmp/guest-ab.cpio -append "$APPEND" 2>&1 | rel | tee -a /tmp/ab-results
 done
 echo "MEDIANS over $ROUNDS rounds (seconds since the launcher started): phase A B"
-for p in $(grep '^PHASE A ' /tmp/ab-results | cut -d' ' -f3 | awk '!s[$0]++'); do
+for p in $(grep '^PHASE [AB] ' /tmp/ab-results | cut -d' ' -f3 | grep -v 'exits=' | awk '!s[$0]++'); do
   med() { grep "^PHASE $1 $p " /tmp/ab-results | cut -d' ' -f4 | sort -n | awk '{v[NR]=$1} END{if (NR) print v[int((NR+1)/2)]; else print "-"}'; }
   echo "MEDIAN $p $(med A) $(med B)"
 done

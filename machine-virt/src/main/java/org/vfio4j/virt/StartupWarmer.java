@@ -11,8 +11,10 @@ import org.vfio4j.virt.fdt.Libfdt;
  * with Guice.
  *
  * <p>Why: each distinct C signature called through FFM spins a stub class and a dozen LambdaForms the first
- * time it is linked, which the JDK 25 AOT cache cannot keep. The VMM links about fifteen (libc's
- * {@code open}/{@code ioctl}/{@code mmap}..., the vCPU threads' signal calls, libfdt's sequential-write API);
+ * time it is linked, which the JDK 25 AOT cache cannot keep. The VMM links about a dozen before the guest runs
+ * (libfdt's sequential-write API, libc's {@code open}/{@code ioctl}/{@code mmap}, the vCPU threads' signal calls,
+ * in the order the main thread needs them: started last, the warm-up was still linking libfdt when the main thread
+ * got there, and both linked the same calls);
  * under an emulated JVM (the aarch64 lab) that is ~0.1 s each, on the boot's critical path. Done here, on a
  * host with a second CPU, it overlaps with Guice's start-up instead. The work is idempotent and its results are
  * only the JVM's own (initialised classes, linked call sites): the main thread does every call again for real
@@ -32,10 +34,12 @@ final class StartupWarmer implements Runnable {
     @Override
     public void run() {
         try {
-            ClassLoader loader = StartupWarmer.class.getClassLoader();
-            Class.forName("org.vfio4j.common.sys.Native", true, loader);   // open, close, ioctl, mmap, munmap
-            Class.forName("org.vfio4j.virt.kvm.KvmSys", true, loader);     // the vCPU threads' signal calls
+            // in the order the main thread needs them: the device tree, then KVM, then the vCPU threads
             linkLibfdt();
+            ClassLoader loader = StartupWarmer.class.getClassLoader();
+            Class.forName("org.vfio4j.common.sys.Native", true, loader);   // open, ioctl, mmap
+            Class.forName("org.vfio4j.virt.kvm.KvmSys", true, loader);     // the vCPU threads' signal calls
+            BootTrace.mark("warm-up-done");   // after "injector": the main thread may have linked some itself
         } catch (ClassNotFoundException | RuntimeException | LinkageError e) {
             // the main thread makes the same calls and reports what is wrong
         }
@@ -57,6 +61,7 @@ final class StartupWarmer implements Runnable {
             Libfdt.fdt_end_node(fdt);
             Libfdt.fdt_finish(fdt);
             Libfdt.fdt_check_header(fdt);
+            Libfdt.fdt_totalsize(fdt);
         }
     }
 }

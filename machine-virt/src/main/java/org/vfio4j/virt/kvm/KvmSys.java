@@ -40,12 +40,16 @@ public final class KvmSys {
             Linker.Option.firstVariadicArg(2));
     private static final MethodHandle PTHREAD_SELF = LINKER.downcallHandle(
             LINKER.defaultLookup().findOrThrow("pthread_self"), FunctionDescriptor.of(JAVA_LONG));
-    private static final MethodHandle PTHREAD_KILL = LINKER.downcallHandle(
-            LINKER.defaultLookup().findOrThrow("pthread_kill"), FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_INT));
     private static final MethodHandle SIGNAL = LINKER.downcallHandle(
             LINKER.defaultLookup().findOrThrow("signal"), FunctionDescriptor.of(ADDRESS, JAVA_INT, ADDRESS));
     private static final MethodHandle PTHREAD_SIGMASK = LINKER.downcallHandle(
             LINKER.defaultLookup().findOrThrow("pthread_sigmask"), FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS));
+
+    /** Linked on first use (stopping the vCPUs), not at start-up: each signature costs ~0.1 s in the lab. */
+    private static final class PthreadKill {
+        static final MethodHandle H = LINKER.downcallHandle(
+                LINKER.defaultLookup().findOrThrow("pthread_kill"), FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_INT));
+    }
 
     private KvmSys() {
     }
@@ -115,7 +119,7 @@ public final class KvmSys {
     /** pthread_kill(3): 0 or an errno value. */
     static int pthreadKill(long thread, int sig) {
         try {
-            return (int) PTHREAD_KILL.invokeExact(thread, sig);
+            return (int) PthreadKill.H.invokeExact(thread, sig);
         } catch (Throwable t) {
             throw new AssertionError("FFM downcall failed unexpectedly", t);
         }

@@ -49,17 +49,23 @@ public final class Native {
 
     private static final MethodHandle OPEN = downcall("open",
             FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT), Linker.Option.firstVariadicArg(2));
-    private static final MethodHandle CLOSE = downcall("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
     private static final MethodHandle IOCTL_PTR = downcall("ioctl",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS), Linker.Option.firstVariadicArg(2));
     private static final MethodHandle IOCTL_LONG = downcall("ioctl",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG), Linker.Option.firstVariadicArg(2));
     private static final MethodHandle MMAP = downcall("mmap",
             FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG));
-    private static final MethodHandle MUNMAP = downcall("munmap", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG));
     // Linked on first use, one holder per signature: each distinct signature spins a stub class and a dozen
     // LambdaForms at run time (about 0.1 s in the emulated aarch64 lab, where machine-virt's start-up is timed
-    // against QEMU's), and a VMM's start-up needs none of these.
+    // against QEMU's), and a VMM's start-up needs none of these (close and munmap: only at tear-down).
+    private static final class Close {
+        static final MethodHandle H = downcall("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+    }
+
+    private static final class Munmap {
+        static final MethodHandle H = downcall("munmap", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG));
+    }
+
     private static final class Eventfd {
         static final MethodHandle H = downcall("eventfd", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
     }
@@ -121,7 +127,7 @@ public final class Native {
     public static int close(int fd) {
         try {
             MemorySegment st = STATE.get();
-            int r = (int) CLOSE.invokeExact(st, fd);
+            int r = (int) Close.H.invokeExact(st, fd);
             return r < 0 ? -errno(st) : r;
         } catch (Throwable t) {
             throw linkage(t);
@@ -179,7 +185,7 @@ public final class Native {
     public static int munmap(long address, long length) {
         try {
             MemorySegment st = STATE.get();
-            int r = (int) MUNMAP.invokeExact(st, MemorySegment.ofAddress(address), length);
+            int r = (int) Munmap.H.invokeExact(st, MemorySegment.ofAddress(address), length);
             return r < 0 ? -errno(st) : r;
         } catch (Throwable t) {
             throw linkage(t);
