@@ -68,9 +68,6 @@ public final class Main {
                 config.requireBootFiles();
                 AssembledMachine machine = injector.getInstance(VirtMachine.class).assemble();
                 BootTrace.mark("assembled");
-                if (config.dumpDtb() == null) {
-                    StartupWarmer.linkVcpuCalls();
-                }
                 err.print(machine.report());
                 byte[] dtb = new FdtWriter().write(machine.deviceTree());
                 BootTrace.mark("dtb");

@@ -31,18 +31,6 @@ final class StartupWarmer implements Runnable {
         t.start();
     }
 
-    /**
-     * Links the vCPU threads' signal calls on the calling thread (the main thread, once the machine is assembled):
-     * otherwise it would wait idle for the warm-up thread, which links libfdt's and libc's calls first.
-     */
-    static void linkVcpuCalls() {
-        try {
-            Class.forName("org.vfio4j.virt.kvm.KvmSys", true, StartupWarmer.class.getClassLoader());
-        } catch (ClassNotFoundException | RuntimeException | LinkageError e) {
-            // the vCPU threads make the same calls and report what is wrong
-        }
-    }
-
     @Override
     public void run() {
         try {
