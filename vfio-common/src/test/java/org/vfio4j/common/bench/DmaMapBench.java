@@ -78,14 +78,16 @@ public final class DmaMapBench {
             throw new IllegalStateException("gcc failed on " + src + " (apt-get install gcc linux-libc-dev)");
         }
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        // The in-lab JVM uses the default collector (G1); -Dbench.compareGc=true adds a ParallelGC run to show
-        // how much of vfio-common's per-mapping cost is garbage collection of the mapping objects.
+        // The in-lab JVM runs with the JDK's own choices (no GC or heap flags), as a user's program on that host
+        // would: on the lab's one vCPU that is the serial collector (not a "server-class" machine), which the
+        // in-lab part prints. -Dbench.compareGc=true adds runs with G1 and ParallelGC forced, to show how much of
+        // vfio-common's per-mapping cost is garbage collection of the mapping objects.
         StringBuilder cmd = new StringBuilder();
-        List<String> gcs = Boolean.getBoolean("bench.compareGc") ? List.of("-XX:+UseG1GC", "-XX:+UseParallelGC")
-                : List.of("-XX:+UseG1GC");
+        List<String> gcs = Boolean.getBoolean("bench.compareGc") ? List.of("", "-XX:+UseG1GC", "-XX:+UseParallelGC")
+                : List.of("");
         for (String gc : gcs) {
-            cmd.append("echo '== JVM ").append(gc).append(" =='; ").append(java)
-                    .append(" --enable-native-access=ALL-UNNAMED -Xmx512m -Dbench.rounds=").append(ROUNDS).append(' ')
+            cmd.append("echo '== JVM ").append(gc.isEmpty() ? "with default GC ergonomics" : gc).append(" =='; ")
+                    .append(java).append(" --enable-native-access=ALL-UNNAMED -Dbench.rounds=").append(ROUNDS).append(' ')
                     .append(gc).append(" -cp ")
                     .append(System.getProperty("java.class.path")).append(' ').append(DmaMapBench.class.getName())
                     .append(" --in-lab ").append(exe).append(' ').append(mib).append(" 2>&1 || exit 1; ");
@@ -98,8 +100,11 @@ public final class DmaMapBench {
     private static void inLab(Path cExe, long size) throws Exception {
         int group = bindEdu();
         Files.writeString(Path.of("/sys/module/vfio_iommu_type1/parameters/dma_entry_limit"), Long.toString(size / PAGE + 1024));
-        System.out.printf("DMA map+unmap of %d MiB in %d KiB mappings (%d each way), edu group %d%n",
-                size >> 20, PAGE >> 10, size / PAGE, group);
+        System.out.printf("DMA map+unmap of %d MiB in %d KiB mappings (%d each way), edu group %d; JVM: %d CPU(s),"
+                + " max heap %d MiB, collectors %s%n", size >> 20, PAGE >> 10, size / PAGE, group,
+                Runtime.getRuntime().availableProcessors(), Runtime.getRuntime().maxMemory() >> 20,
+                java.lang.management.ManagementFactory.getGarbageCollectorMXBeans().stream()
+                        .map(java.lang.management.GarbageCollectorMXBean::getName).toList());
         javaRound(group, Math.min(size, 128L << 20)); // JIT warm-up
         rawRound(group, Math.min(size, 128L << 20));
         long bestC = Long.MAX_VALUE, bestJ = Long.MAX_VALUE, bestRaw = Long.MAX_VALUE;
