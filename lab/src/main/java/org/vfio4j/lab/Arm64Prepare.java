@@ -2,7 +2,6 @@ package org.vfio4j.lab;
 
 import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.io.PrintStream;
@@ -82,8 +81,8 @@ final class Arm64Prepare {
     private Path kernel(Path cache) {
         String version = LabPrepare.compute("reading the version of " + SOURCE_PACKAGE, () -> Exec.capture(
                 List.of("dpkg-query", "-W", "-f=${Version}", SOURCE_PACKAGE)).strip());
-        byte[] fragment = resource("aarch64/kernel.config");
-        byte[] script = resource("aarch64/build-kernel.sh");
+        byte[] fragment = LabResources.bytes("aarch64/kernel.config");
+        byte[] script = LabResources.bytes("aarch64/build-kernel.sh");
         Path dir = cache.resolve("kernel-" + version + "-" + hash(fragment).substring(0, 12));
         Path image = dir.resolve("Image");
         if (Files.isRegularFile(image)) {
@@ -103,7 +102,7 @@ final class Arm64Prepare {
     }
 
     private Path root(Path cache) {
-        byte[] script = resource("aarch64/fetch-root.sh");
+        byte[] script = LabResources.bytes("aarch64/fetch-root.sh");
         String key = hash((String.join(" ", ROOT_PACKAGES) + "\n" + new String(script, StandardCharsets.UTF_8))
                 .getBytes(StandardCharsets.UTF_8)).substring(0, 12);
         Path root = cache.resolve("root-" + key);
@@ -122,7 +121,7 @@ final class Arm64Prepare {
     }
 
     private static Path initramfs(Path cache, Path root) throws IOException {
-        byte[] init = resource("aarch64/init.sh");
+        byte[] init = LabResources.initScript("aarch64/init.sh").getBytes(StandardCharsets.UTF_8);
         byte[] busybox = Files.readAllBytes(root.resolve("usr/bin/busybox"));
         MessageDigestHolder md = new MessageDigestHolder();
         md.update(init);
@@ -214,17 +213,6 @@ final class Arm64Prepare {
     static boolean isCompileLine(String line) {
         String l = line.stripLeading();
         return l.startsWith("CC ") || l.startsWith("AS ");
-    }
-
-    static byte[] resource(String name) {
-        try (InputStream in = Arm64Prepare.class.getResourceAsStream(name)) {
-            if (in == null) {
-                throw new LabException(name + " missing from the lab's class path (rebuild the lab module)");
-            }
-            return in.readAllBytes();
-        } catch (IOException e) {
-            throw new LabException("reading the lab resource " + name + " failed: " + e.getMessage(), e);
-        }
     }
 
     static String hash(byte[] data) {

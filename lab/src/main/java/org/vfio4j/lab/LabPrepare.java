@@ -1,7 +1,6 @@
 package org.vfio4j.lab;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
@@ -271,12 +270,7 @@ final class LabPrepare {
 
     private static String initScript(LabCache.Kernel k) throws IOException {
         String order = Files.readString(k.modulesDir().resolve("load-order")).strip().replace('\n', ' ');
-        try (InputStream in = LabPrepare.class.getResourceAsStream("init.sh")) {
-            if (in == null) {
-                throw new IOException("init.sh missing from the lab's class path (rebuild the lab module)");
-            }
-            return new String(in.readAllBytes(), StandardCharsets.UTF_8).replace("@MODULES@", order);
-        }
+        return LabResources.initScript("init.sh").replace("@MODULES@", order);
     }
 
     private static String initramfsStamp(LabCache.Kernel k) throws IOException {

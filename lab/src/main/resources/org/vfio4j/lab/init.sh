@@ -3,28 +3,13 @@
 # lab/src/main/resources/org/vfio4j/lab/init.sh). Loads the lab's modules, mounts the build
 # host's / read-only over virtio-9p with the run directory writable, runs the command in a chroot
 # with its output on the vfio4j.out virtio-serial port, records its status, powers off.
-/bin/busybox mkdir -p /bin /sbin /usr/bin /usr/sbin
-/bin/busybox --install -s
-export PATH=/bin:/sbin:/usr/bin:/usr/sbin
-mount -t proc proc /proc
-mount -t sysfs sysfs /sys
-mount -t devtmpfs devtmpfs /dev
-
-fail() { # message: tell the console and the output port, then stop the lab host
-  echo "vfio4j lab init: $*" > /dev/console
-  [ -n "${OUT:-}" ] && echo "vfio4j lab init: $*" > "$OUT"
-  poweroff -f
-}
+@PRELUDE@
 
 for m in @MODULES@; do
   insmod "/lib/modules/$m.ko" || echo "vfio4j lab init: insmod $m failed" > /dev/console
 done
 
-OUT=
-for p in /sys/class/virtio-ports/*; do
-  [ "$(cat "$p/name" 2>/dev/null)" = vfio4j.out ] && OUT="/dev/${p##*/}"
-done
-[ -n "$OUT" ] || fail "no virtio-serial port named vfio4j.out"
+find_out_port
 
 R=/newroot
 mkdir -p $R /hostrun /keep

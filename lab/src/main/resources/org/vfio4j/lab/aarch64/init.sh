@@ -5,24 +5,9 @@
 # the repo checkout, the Maven repository, the AOT cache directory) at the same paths as on the build
 # host, runs the command in a chroot with its output on the vfio4j.out port, records its status,
 # powers off (PSCI SYSTEM_OFF ends QEMU).
-/bin/busybox mkdir -p /bin /sbin /usr/bin /usr/sbin
-/bin/busybox --install -s
-export PATH=/bin:/sbin:/usr/bin:/usr/sbin
-mount -t proc proc /proc
-mount -t sysfs sysfs /sys
-mount -t devtmpfs devtmpfs /dev
+@PRELUDE@
 
-fail() { # message: tell the console and the output port, then stop the lab host
-  echo "vfio4j lab init: $*" > /dev/console
-  [ -n "${OUT:-}" ] && echo "vfio4j lab init: $*" > "$OUT"
-  poweroff -f
-}
-
-OUT=
-for p in /sys/class/virtio-ports/*; do
-  [ "$(cat "$p/name" 2>/dev/null)" = vfio4j.out ] && OUT="/dev/${p##*/}"
-done
-[ -n "$OUT" ] || fail "no virtio-serial port named vfio4j.out"
+find_out_port
 
 R=/newroot
 NINEP=trans=virtio,version=9p2000.L,msize=262144
