@@ -1,5 +1,6 @@
 # Shared start of both lab hosts' /init (lab/src/main/resources/org/vfio4j/lab/init-prelude.sh, put in
-# place of @PRELUDE@ by `vfio4j lab prepare`): busybox applets, /proc, /sys, /dev, and the two helpers.
+# place of the init scripts' PRELUDE placeholder line by `vfio4j lab prepare`): busybox applets, /proc, /sys,
+# /dev, and the two helpers.
 /bin/busybox mkdir -p /bin /sbin /usr/bin /usr/sbin
 /bin/busybox --install -s
 export PATH=/bin:/sbin:/usr/bin:/usr/sbin
