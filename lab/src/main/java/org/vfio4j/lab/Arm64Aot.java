@@ -7,10 +7,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.jar.JarEntry;
 import java.util.jar.JarOutputStream;
@@ -53,7 +50,7 @@ final class Arm64Aot {
             entries.add(Files.isDirectory(p) ? jarOf(p).toString() : e);
         }
         String cp = String.join(File.pathSeparator, entries);
-        Path file = Arm64Lab.aotDir().resolve("runner-" + Arm64Prepare.hash(cp.getBytes(StandardCharsets.UTF_8))
+        Path file = Arm64Lab.aotDir().resolve("runner-" + Sha256.of(cp.getBytes(StandardCharsets.UTF_8))
                 .substring(0, 16) + ".aot");
         String opt = Files.isRegularFile(file) ? "-XX:AOTCache=" : "-XX:AOTCacheOutput=";
         // -Xlog off: a missing or stale cache only costs time, never the test's output
@@ -67,7 +64,7 @@ final class Arm64Aot {
             try (Stream<Path> walk = Files.walk(dir)) {
                 files = walk.filter(Files::isRegularFile).sorted().toList();
             }
-            MessageDigest md = MessageDigest.getInstance("SHA-256");
+            Sha256 md = new Sha256();
             for (Path f : files) {
                 md.update(dir.relativize(f).toString().getBytes(StandardCharsets.UTF_8));
                 md.update(Files.readAllBytes(f));
@@ -75,7 +72,7 @@ final class Arm64Aot {
             String name = dir.getParent() == null ? "dir" : dir.getParent().getParent() == null ? "dir"
                     : dir.getParent().getParent().getFileName() + "-" + dir.getFileName();
             Path jar = Arm64Lab.aotDir().resolve("jars").resolve(name + "-"
-                    + HexFormat.of().formatHex(md.digest()).substring(0, 16) + ".jar");
+                    + md.hex().substring(0, 16) + ".jar");
             if (Files.isRegularFile(jar)) {
                 return jar;
             }
@@ -95,8 +92,6 @@ final class Arm64Aot {
         } catch (IOException e) {
             throw new LabException("packing " + dir + " into a jar for the AOT cache failed: " + e.getMessage()
                     + "; run with -D" + PROPERTY + "=false to skip the AOT cache", e);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("every JDK has SHA-256", e);
         }
     }
 }

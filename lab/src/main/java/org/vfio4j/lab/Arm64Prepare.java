@@ -11,12 +11,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
@@ -83,7 +80,7 @@ final class Arm64Prepare {
                 List.of("dpkg-query", "-W", "-f=${Version}", SOURCE_PACKAGE)).strip());
         byte[] fragment = LabResources.bytes("aarch64/kernel.config");
         byte[] script = LabResources.bytes("aarch64/build-kernel.sh");
-        Path dir = cache.resolve("kernel-" + version + "-" + hash(fragment).substring(0, 12));
+        Path dir = cache.resolve("kernel-" + version + "-" + Sha256.of(fragment).substring(0, 12));
         Path image = dir.resolve("Image");
         if (Files.isRegularFile(image)) {
             return image;
@@ -103,7 +100,7 @@ final class Arm64Prepare {
 
     private Path root(Path cache) {
         byte[] script = LabResources.bytes("aarch64/fetch-root.sh");
-        String key = hash((String.join(" ", ROOT_PACKAGES) + "\n" + new String(script, StandardCharsets.UTF_8))
+        String key = Sha256.of((String.join(" ", ROOT_PACKAGES) + "\n" + new String(script, StandardCharsets.UTF_8))
                 .getBytes(StandardCharsets.UTF_8)).substring(0, 12);
         Path root = cache.resolve("root-" + key);
         if (Files.isRegularFile(root.resolve("etc/vfio4j-packages.txt"))) {
@@ -123,7 +120,7 @@ final class Arm64Prepare {
     private static Path initramfs(Path cache, Path root) throws IOException {
         byte[] init = LabResources.initScript("aarch64/init.sh").getBytes(StandardCharsets.UTF_8);
         byte[] busybox = Files.readAllBytes(root.resolve("usr/bin/busybox"));
-        MessageDigestHolder md = new MessageDigestHolder();
+        Sha256 md = new Sha256();
         md.update(init);
         md.update(busybox);
         Path f = cache.resolve("initramfs-" + md.hex().substring(0, 12) + ".cpio");
@@ -213,32 +210,5 @@ final class Arm64Prepare {
     static boolean isCompileLine(String line) {
         String l = line.stripLeading();
         return l.startsWith("CC ") || l.startsWith("AS ");
-    }
-
-    static String hash(byte[] data) {
-        MessageDigestHolder md = new MessageDigestHolder();
-        md.update(data);
-        return md.hex();
-    }
-
-    /** SHA-256, which every JDK has. */
-    private static final class MessageDigestHolder {
-        private final MessageDigest md;
-
-        MessageDigestHolder() {
-            try {
-                md = MessageDigest.getInstance("SHA-256");
-            } catch (NoSuchAlgorithmException e) {
-                throw new IllegalStateException("every JDK has SHA-256", e);
-            }
-        }
-
-        void update(byte[] b) {
-            md.update(b);
-        }
-
-        String hex() {
-            return HexFormat.of().formatHex(md.digest());
-        }
     }
 }

@@ -8,10 +8,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 
@@ -274,14 +271,8 @@ final class LabPrepare {
     }
 
     private static String initramfsStamp(LabCache.Kernel k) throws IOException {
-        try {
-            MessageDigest md = MessageDigest.getInstance("SHA-256");
-            md.update(initScript(k).getBytes(StandardCharsets.UTF_8));
-            md.update(Files.readAllBytes(BUSYBOX));
-            return HexFormat.of().formatHex(md.digest());
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("every JDK has SHA-256", e);
-        }
+        return new Sha256().update(initScript(k).getBytes(StandardCharsets.UTF_8))
+                .update(Files.readAllBytes(BUSYBOX)).hex();
     }
 
     private static void buildInitramfs(LabCache.Kernel k, Path target, PrintStream log) throws IOException {
