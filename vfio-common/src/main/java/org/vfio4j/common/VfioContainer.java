@@ -293,6 +293,28 @@ public final class VfioContainer implements AutoCloseable {
         return dma.map(owner, segment, iova, permissions, dmaInfo("DMA map"));
     }
 
+    /**
+     * Unmaps every mapping inside {@code [iova, iova + size)}, as a vIOMMU or a memory listener reports
+     * unmaps: by range, without the handles. Returns how many mappings there were (0 is not an error). Refused
+     * before anything changes when a mapping crosses either end of the range: the IOMMU cannot unmap part of
+     * one. Handles of the unmapped mappings report {@link DmaMapping#isLive()} false.
+     */
+    public int unmap(long iova, long size) {
+        if (size <= 0) {
+            throw new IllegalArgumentException("DMA unmap size must be positive, got " + size);
+        }
+        return dma.unmap(iova, size);
+    }
+
+    /**
+     * A new arena whose close unmaps this container's mappings of its memory before freeing it: the cheapest
+     * owner for memory mapped with {@link #map} (no per-mapping registration on the arena; see {@link DmaArena}).
+     */
+    public DmaArena newDmaArena() {
+        Check.open(closed, this);
+        return new DmaArena(dma);
+    }
+
     /** Allocates {@code size} bytes (rounded up to the IOMMU page size) of zeroed memory mapped at a free IOVA. */
     public DmaBuffer allocate(long size, Set<DmaPermission> permissions) {
         IommuInfo info = dmaInfo("DMA buffer of " + size + " bytes");
