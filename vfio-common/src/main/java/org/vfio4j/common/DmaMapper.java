@@ -52,36 +52,48 @@ final class DmaMapper {
         DmaUnmap.ARGSZ.set(unmapArg, (int) DmaUnmap.LAYOUT.byteSize());
     }
 
-    synchronized DmaMapping map(Arena owner, MemorySegment seg, long iova, Set<DmaPermission> perms, IommuInfo info) {
+    /**
+     * Maps {@code seg} at {@code iova} and returns its handle. Kept this small on purpose: it inlines into the
+     * caller's loop, so a caller that drops the handle (unmapping by IOVA later) allocates neither the handle
+     * nor, usually, the slice it passed (the JIT's escape analysis sees both die here); the work is in
+     * {@link #mapRange}, which takes the segment's parts.
+     */
+    DmaMapping map(Arena owner, MemorySegment seg, long iova, Set<DmaPermission> perms, IommuInfo info) {
+        long gen = mapRange(owner, seg.isNative(), seg.scope(), seg.address(), seg.byteSize(), iova, perms, info);
+        return new DmaMapping(this, seg, iova, gen, DmaMapping.bitsOf(perms));
+    }
+
+    /** Checks and maps {@code [address, address + size)} of a segment of {@code segScope} at {@code iova}; returns its generation. */
+    private synchronized long mapRange(Arena owner, boolean isNative, MemorySegment.Scope segScope, long address,
+            long size, long iova, Set<DmaPermission> perms, IommuInfo info) {
         Check.open(closed, "VFIO container");
         int flags = DmaPermission.mapFlags(perms, false);
-        if (!seg.isNative() || !seg.scope().isAlive()) {
-            throw new IllegalArgumentException(op(seg, iova) + ": the segment must be native memory that is still alive");
+        if (!isNative || !segScope.isAlive()) {
+            throw new IllegalArgumentException(op(size, iova) + ": the segment must be native memory that is still alive");
         }
         MemorySegment.Scope scope = owner.scope();
-        if (!seg.scope().equals(scope)) {
-            throw new IllegalArgumentException(op(seg, iova) + ": the segment does not belong to the given arena; pass "
+        if (!segScope.equals(scope)) {
+            throw new IllegalArgumentException(op(size, iova) + ": the segment does not belong to the given arena; pass "
                     + "the arena that allocated it, so closing that arena unmaps the DMA before the memory is freed");
         }
         long page = info.minPageSize();
-        long size = seg.byteSize();
-        if (size == 0 || (seg.address() | size | iova) % page != 0) {
-            throw VfioException.refused(op(seg, iova), "address " + Check.hex(seg.address()) + ", size and IOVA must "
+        if (size == 0 || (address | size | iova) % page != 0) {
+            throw VfioException.refused(op(size, iova), "address " + Check.hex(address) + ", size and IOVA must "
                     + "be non-zero multiples of the IOMMU page size " + page + " (allocate with arena.allocate(size, "
                     + page + "))");
         }
         if (!inValidRange(info.iovaRanges(), iova, size)) {
-            throw VfioException.refused(op(seg, iova), "[" + Check.hex(iova) + ", " + Check.hex(iova + size)
+            throw VfioException.refused(op(size, iova), "[" + Check.hex(iova) + ", " + Check.hex(iova + size)
                     + ") is outside the container's valid IOVA ranges " + info.iovaRanges()
                     + "; choose an IOVA inside one of them, or use VfioContainer.allocate() to have one picked");
         }
         long clash = overlapping(iova, size);
         if (clash != IovaIndex.NONE) {
-            throw VfioException.refused(op(seg, iova), "it overlaps the existing " + describe(clash)
+            throw VfioException.refused(op(size, iova), "it overlaps the existing " + describe(clash)
                     + "; close that mapping first or choose a free IOVA");
         }
         DmaMap.FLAGS.set(mapArg, flags);
-        DmaMap.VADDR.set(mapArg, seg.address());
+        DmaMap.VADDR.set(mapArg, address);
         DmaMap.IOVA.set(mapArg, iova);
         DmaMap.SIZE.set(mapArg, size);
         int r = Native.ioctl(containerFd, VfioAbi.VFIO_IOMMU_MAP_DMA, mapArg);
@@ -100,7 +112,7 @@ final class DmaMapper {
         }
         byte bits = DmaMapping.bitsOf(perms);
         long gen = ++generation;
-        byIova.insert(iova, size, seg.address(), gen, bits, tie);
+        byIova.insert(iova, size, address, gen, bits, tie);
         tie.live++;
         if (Long.compareUnsigned(iova + size, maxEnd) > 0) {
             maxEnd = iova + size;
@@ -110,12 +122,12 @@ final class DmaMapper {
             // the DMA is unmapped before that memory is freed (see ArenaTie). The tie is shared, no lambda.
             MemorySegment.NULL.reinterpret(owner, tie);
         }
-        return new DmaMapping(this, seg, iova, gen, bits);
+        return gen;
     }
 
     /** Built only when something fails: the happy path allocates no strings. */
-    private static String op(MemorySegment seg, long iova) {
-        return "DMA map of " + seg.byteSize() + " bytes at IOVA " + Check.hex(iova);
+    private static String op(long size, long iova) {
+        return "DMA map of " + size + " bytes at IOVA " + Check.hex(iova);
     }
 
     /** True when the kernel reported no ranges (it then decides alone) or one range holds the whole mapping. */

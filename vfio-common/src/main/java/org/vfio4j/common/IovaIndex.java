@@ -205,7 +205,7 @@ final class IovaIndex implements IovaAllocator.Extents {
                 }
             }
         }
-        int p = blk.open(blk.upper(k));
+        int p = blk.open(blk.count() == 0 || k > blk.last() ? blk.hi : blk.upper(k)); // mapping upwards: no search
         blk.keys[p] = k;
         blk.sizes[p] = size;
         blk.addrs[p] = address;

@@ -46,6 +46,11 @@ public final class VfioContainer implements AutoCloseable {
     private final java.util.Set<DmaBuffer> buffers = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private @Nullable IommuType iommuType;
     private @Nullable IommuInfo iommuInfo;
+    /**
+     * The IOMMU info {@link #map} may use without taking this container's lock (one monitor less per map): set
+     * when a DMA map found the container able to map, cleared whenever {@link #iommuInfo} is.
+     */
+    private volatile @Nullable IommuInfo mapInfo;
     private volatile boolean closed;
 
     private VfioContainer(int fd, boolean allowNoIommu, IommuGroups sysfs) {
@@ -164,6 +169,7 @@ public final class VfioContainer implements AutoCloseable {
             throw e;
         }
         iommuInfo = null; // a new group can shrink the valid IOVA ranges
+        mapInfo = null;
         VfioGroup g = new VfioGroup(this, number, gfd, path, sysfs);
         groups.add(g);
         return g;
@@ -222,6 +228,7 @@ public final class VfioContainer implements AutoCloseable {
             iommuType = null;
         }
         iommuInfo = null;
+        mapInfo = null;
     }
 
     /** The attached groups. */
@@ -241,6 +248,7 @@ public final class VfioContainer implements AutoCloseable {
      */
     public synchronized IommuInfo iommuInfo() {
         iommuInfo = null;
+        mapInfo = null;
         return cachedIommuInfo();
     }
 
@@ -290,7 +298,8 @@ public final class VfioContainer implements AutoCloseable {
      * @see DmaPermission for how READ/WRITE/EXEC/NO_EXEC map onto the kernel
      */
     public DmaMapping map(Arena owner, MemorySegment segment, long iova, Set<DmaPermission> permissions) {
-        return dma.map(owner, segment, iova, permissions, dmaInfo("DMA map"));
+        IommuInfo info = mapInfo;
+        return dma.map(owner, segment, iova, permissions, info != null ? info : dmaInfo("DMA map"));
     }
 
     /**
@@ -349,7 +358,9 @@ public final class VfioContainer implements AutoCloseable {
             throw VfioException.refused(op, "a no-IOMMU container cannot map DMA: the device would see physical "
                     + "addresses and nothing would be isolated");
         }
-        return cachedIommuInfo();
+        IommuInfo info = cachedIommuInfo();
+        mapInfo = info;
+        return info;
     }
 
     /** The live DMA mappings, in IOVA order. */

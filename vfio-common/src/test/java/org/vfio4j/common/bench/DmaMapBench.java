@@ -107,14 +107,19 @@ public final class DmaMapBench {
                 Runtime.getRuntime().availableProcessors(), Runtime.getRuntime().maxMemory() >> 20,
                 java.lang.management.ManagementFactory.getGarbageCollectorMXBeans().stream()
                         .map(java.lang.management.GarbageCollectorMXBean::getName).toList());
-        javaRound(group, Math.min(size, 128L << 20), true); // JIT warm-up
-        javaRound(group, Math.min(size, 128L << 20), false);
-        rawRound(group, Math.min(size, 128L << 20));
+        // JIT warm-up: on the lab's one vCPU, compiling still going on in the measured rounds is time taken from
+        // them (the first two full rounds ran 20-40 % slow with one warm-up pass); each round prints the JIT's time.
+        for (int w = 0; w < 3; w++) {
+            javaRound(group, Math.min(size, 128L << 20), true);
+            javaRound(group, Math.min(size, 128L << 20), false);
+            rawRound(group, Math.min(size, 128L << 20));
+        }
         long bestC = Long.MAX_VALUE, bestJ = Long.MAX_VALUE, bestA = Long.MAX_VALUE, bestRaw = Long.MAX_VALUE;
         double[] ratioJ = new double[ROUNDS], ratioA = new double[ROUNDS], ratioRaw = new double[ROUNDS];
         for (int round = 0; round < ROUNDS; round++) {
             // Alternate the order so background load on the (shared, emulated) machine hits each side alike.
             long[] c = round % 2 == 0 ? cRound(cExe, group, size) : new long[0];
+            long jit0 = jitMillis();
             // The two ways of using vfio-common alternate too: the first Java round after C pays for the collector
             // and heap left by the round before.
             long[] j, a;
@@ -140,8 +145,8 @@ public final class DmaMapBench {
             }
             System.out.printf("round %d: C map %.1f ms unmap %.1f ms | vfio-common, vIOMMU style map %.1f ms unmap %.1f ms"
                     + " (GC %d ms) | vfio-common, handles map %.1f ms unmap %.1f ms (GC %d ms)"
-                    + " | raw FFM map %.1f ms unmap %.1f ms%n", round, c[0] / 1e6, c[1] / 1e6, j[0] / 1e6, j[1] / 1e6,
-                    gcJ, a[0] / 1e6, a[1] / 1e6, gcA, raw[0] / 1e6, raw[1] / 1e6);
+                    + " | raw FFM map %.1f ms unmap %.1f ms | JIT %d ms%n", round, c[0] / 1e6, c[1] / 1e6, j[0] / 1e6,
+                    j[1] / 1e6, gcJ, a[0] / 1e6, a[1] / 1e6, gcA, raw[0] / 1e6, raw[1] / 1e6, jitMillis() - jit0);
             ratioJ[round] = (double) (j[0] + j[1]) / (c[0] + c[1]);
             ratioA[round] = (double) (a[0] + a[1]) / (c[0] + c[1]);
             ratioRaw[round] = (double) (raw[0] + raw[1]) / (c[0] + c[1]);
@@ -243,6 +248,12 @@ public final class DmaMapBench {
         MemorySegment mem = MemorySegment.ofAddress(addr).reinterpret(size, arena, s -> Native.munmap(addr, size));
         mem.fill((byte) 1);
         return mem;
+    }
+
+    /** The JIT compilers' accumulated time (compiling on the lab's one vCPU competes with the rounds). */
+    private static long jitMillis() {
+        java.lang.management.CompilationMXBean b = java.lang.management.ManagementFactory.getCompilationMXBean();
+        return b != null && b.isCompilationTimeMonitoringSupported() ? b.getTotalCompilationTime() : -1;
     }
 
     private static long gcMillis() {
