@@ -5,6 +5,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -20,22 +21,27 @@ import org.vfio4j.common.sys.VfioAbi.DmaMap;
 import org.vfio4j.common.sys.VfioAbi.DmaUnmap;
 
 /**
- * The container's DMA bookkeeping: every mapping by IOVA (for overlap checks and IOVA allocation) and by the
- * arena that owns its memory (so closing the arena unmaps first). One ioctl per map and per unmap; the
- * argument structs are allocated once (used under this object's lock). A mapping costs one object, the
- * {@link DmaMapping} itself (the arena's list is threaded through it; the IOVA index holds it in shared arrays), plus the arena's
- * own record of the cleanup registration.
+ * The container's DMA bookkeeping: every mapping by IOVA (for overlap checks, IOVA allocation and unmapping by
+ * range) and by the arena that owns its memory (so closing the arena unmaps first). One ioctl per map and per
+ * unmap; the argument structs are allocated once (used under this object's lock). A live mapping costs
+ * ~40 bytes of primitive arrays in {@link IovaIndex}, plus the arena's own record of the cleanup registration
+ * unless the arena is this container's {@link DmaArena}; the {@link DmaMapping} handle is the caller's to keep
+ * or drop.
  */
 final class DmaMapper {
     private final int containerFd;
     private final IovaIndex byIova = new IovaIndex();
     /** An upper bound (unsigned) of the end of every mapping: IOVAs at or above it overlap nothing. */
     private long maxEnd;
+    /** Counts maps, so a handle can tell its mapping from a later one at the same IOVA. */
+    private long generation;
     /** One tie per arena with live mappings; dropped when its last mapping goes, so no arena is kept alive. */
     private final Map<MemorySegment.Scope, ArenaTie> ties = new HashMap<>();
     /** The tie used last (most callers map from one arena at a time); null when it was dropped. */
     private @Nullable ArenaTie lastTie;
-    private final Arena argArena = Arena.ofShared();
+    // An automatic arena: a shared one would make every ioctl acquire and release it (two atomic updates per
+    // call); these two structs are only used under this object's lock and are freed with it.
+    private final Arena argArena = Arena.ofAuto();
     private final MemorySegment mapArg = argArena.allocate(DmaMap.LAYOUT);
     private final MemorySegment unmapArg = argArena.allocate(DmaUnmap.LAYOUT);
     private boolean closed;
@@ -46,66 +52,82 @@ final class DmaMapper {
         DmaUnmap.ARGSZ.set(unmapArg, (int) DmaUnmap.LAYOUT.byteSize());
     }
 
-    synchronized DmaMapping map(Arena owner, MemorySegment seg, long iova, Set<DmaPermission> perms, IommuInfo info) {
+    /**
+     * Maps {@code seg} at {@code iova} and returns its handle. Kept this small on purpose: it inlines into the
+     * caller's loop, so a caller that drops the handle (unmapping by IOVA later) allocates neither the handle
+     * nor, usually, the slice it passed (the JIT's escape analysis sees both die here); the work is in
+     * {@link #mapRange}, which takes the segment's parts.
+     */
+    DmaMapping map(Arena owner, MemorySegment seg, long iova, Set<DmaPermission> perms, IommuInfo info) {
+        long gen = mapRange(owner, seg.isNative(), seg.scope(), seg.address(), seg.byteSize(), iova, perms, info);
+        return new DmaMapping(this, seg, iova, gen, DmaMapping.bitsOf(perms));
+    }
+
+    /** Checks and maps {@code [address, address + size)} of a segment of {@code segScope} at {@code iova}; returns its generation. */
+    private synchronized long mapRange(Arena owner, boolean isNative, MemorySegment.Scope segScope, long address,
+            long size, long iova, Set<DmaPermission> perms, IommuInfo info) {
         Check.open(closed, "VFIO container");
         int flags = DmaPermission.mapFlags(perms, false);
-        if (!seg.isNative() || !seg.scope().isAlive()) {
-            throw new IllegalArgumentException(op(seg, iova) + ": the segment must be native memory that is still alive");
+        if (!isNative || !segScope.isAlive()) {
+            throw new IllegalArgumentException(op(size, iova) + ": the segment must be native memory that is still alive");
         }
         MemorySegment.Scope scope = owner.scope();
-        if (!seg.scope().equals(scope)) {
-            throw new IllegalArgumentException(op(seg, iova) + ": the segment does not belong to the given arena; pass "
+        if (!segScope.equals(scope)) {
+            throw new IllegalArgumentException(op(size, iova) + ": the segment does not belong to the given arena; pass "
                     + "the arena that allocated it, so closing that arena unmaps the DMA before the memory is freed");
         }
         long page = info.minPageSize();
-        long size = seg.byteSize();
-        if (size == 0 || (seg.address() | size | iova) % page != 0) {
-            throw VfioException.refused(op(seg, iova), "address " + Check.hex(seg.address()) + ", size and IOVA must "
+        if (size == 0 || (address | size | iova) % page != 0) {
+            throw VfioException.refused(op(size, iova), "address " + Check.hex(address) + ", size and IOVA must "
                     + "be non-zero multiples of the IOMMU page size " + page + " (allocate with arena.allocate(size, "
                     + page + "))");
         }
         if (!inValidRange(info.iovaRanges(), iova, size)) {
-            throw VfioException.refused(op(seg, iova), "[" + Check.hex(iova) + ", " + Check.hex(iova + size)
+            throw VfioException.refused(op(size, iova), "[" + Check.hex(iova) + ", " + Check.hex(iova + size)
                     + ") is outside the container's valid IOVA ranges " + info.iovaRanges()
                     + "; choose an IOVA inside one of them, or use VfioContainer.allocate() to have one picked");
         }
-        DmaMapping clash = overlapping(iova, size);
-        if (clash != null) {
-            throw VfioException.refused(op(seg, iova), "it overlaps the existing " + clash
+        long clash = overlapping(iova, size);
+        if (clash != IovaIndex.NONE) {
+            throw VfioException.refused(op(size, iova), "it overlaps the existing " + describe(clash)
                     + "; close that mapping first or choose a free IOVA");
         }
         DmaMap.FLAGS.set(mapArg, flags);
-        DmaMap.VADDR.set(mapArg, seg.address());
+        DmaMap.VADDR.set(mapArg, address);
         DmaMap.IOVA.set(mapArg, iova);
         DmaMap.SIZE.set(mapArg, size);
         int r = Native.ioctl(containerFd, VfioAbi.VFIO_IOMMU_MAP_DMA, mapArg);
         if (r < 0) {
             throw new VfioException("VFIO_IOMMU_MAP_DMA of " + size + " bytes at IOVA " + Check.hex(iova), -r, advice(-r, size));
         }
-        DmaMapping m = new DmaMapping(this, seg, iova, perms);
-        byIova.insert(m);
-        if (Long.compareUnsigned(iova + size, maxEnd) > 0) {
-            maxEnd = iova + size;
-        }
         ArenaTie tie = lastTie;
         if (tie == null || tie.scope != scope) {
             tie = ties.get(scope);
             if (tie == null) {
-                tie = new ArenaTie(scope, this);
+                ArenaTie own = owner instanceof DmaArena d ? d.tieFor(this) : null;
+                tie = own != null ? own : new ArenaTie(owner, this, false);
                 ties.put(scope, tie);
             }
             lastTie = tie;
         }
-        tie.add(m);
-        // Registered after the segment's own allocation: an arena runs cleanups last-registered first, so the
-        // DMA is unmapped before that memory is freed (see ArenaTie). The tie is shared, no per-mapping lambda.
-        MemorySegment.NULL.reinterpret(owner, tie);
-        return m;
+        byte bits = DmaMapping.bitsOf(perms);
+        long gen = ++generation;
+        byIova.insert(iova, size, address, gen, bits, tie);
+        tie.live++;
+        if (Long.compareUnsigned(iova + size, maxEnd) > 0) {
+            maxEnd = iova + size;
+        }
+        if (!tie.arenaUnmapsFirst) {
+            // Registered after the segment's own allocation: an arena runs cleanups last-registered first, so
+            // the DMA is unmapped before that memory is freed (see ArenaTie). The tie is shared, no lambda.
+            MemorySegment.NULL.reinterpret(owner, tie);
+        }
+        return gen;
     }
 
     /** Built only when something fails: the happy path allocates no strings. */
-    private static String op(MemorySegment seg, long iova) {
-        return "DMA map of " + seg.byteSize() + " bytes at IOVA " + Check.hex(iova);
+    private static String op(long size, long iova) {
+        return "DMA map of " + size + " bytes at IOVA " + Check.hex(iova);
     }
 
     /** True when the kernel reported no ranges (it then decides alone) or one range holds the whole mapping. */
@@ -121,46 +143,111 @@ final class DmaMapper {
         return false;
     }
 
-    private @Nullable DmaMapping overlapping(long iova, long size) {
+    /** An entry overlapping {@code [iova, iova + size)}, or {@link IovaIndex#NONE}. */
+    private long overlapping(long iova, long size) {
         if (Long.compareUnsigned(iova, maxEnd) >= 0) {
-            return null; // above every mapping (the usual case when mapping upwards): no tree walk needed
+            return IovaIndex.NONE; // above every mapping (the usual case when mapping upwards): no search needed
         }
-        DmaMapping below = byIova.floor(iova + size - 1);
-        if (below != null && Long.compareUnsigned(iova, below.iova() + below.size()) < 0) {
+        long below = byIova.floorPos(iova + size - 1);
+        if (below != IovaIndex.NONE && Long.compareUnsigned(iova, byIova.iova(below) + byIova.size(below)) < 0) {
             return below;
         }
-        return null;
+        return IovaIndex.NONE;
+    }
+
+    private String describe(long pos) {
+        return DmaMapping.describe(byIova.iova(pos), byIova.size(pos), byIova.address(pos), byIova.permissionBits(pos));
+    }
+
+    /** A new handle on the entry at {@code pos}, its segment rebuilt with the owning arena's lifetime. */
+    private DmaMapping handle(long pos) {
+        ArenaTie tie = byIova.tie(pos);
+        MemorySegment seg = MemorySegment.ofAddress(byIova.address(pos)).reinterpret(byIova.size(pos), tie.arena, null);
+        return new DmaMapping(this, seg, byIova.iova(pos), byIova.generation(pos), byIova.permissionBits(pos));
     }
 
     /** The arena of {@code tie} is closing: unmap all its live mappings before it frees their memory. */
     synchronized void arenaClosing(ArenaTie tie) {
-        for (DmaMapping m = tie.first(); m != null; m = tie.first()) {
+        if (tie.live == 0) {
+            return; // nothing left (another registration of the same tie ran first), or never used
+        }
+        long[] iovas = new long[tie.live];
+        int n = 0;
+        for (long p = byIova.firstPos(); p != IovaIndex.NONE && n < iovas.length; p = byIova.nextPos(p)) {
+            if (byIova.tie(p) == tie) {
+                iovas[n++] = byIova.iova(p);
+            }
+        }
+        for (int i = 0; i < n; i++) {
             try {
-                unmap(m);
+                unmapAt(byIova.find(iovas[i]));
             } catch (VfioException e) {
                 // an arena close cannot fail; the container close releases what the kernel still holds
             }
         }
     }
 
+    synchronized boolean isLive(DmaMapping m) {
+        long p = byIova.find(m.iova());
+        return p != IovaIndex.NONE && byIova.generation(p) == m.generation();
+    }
+
+    /** Unmaps {@code m} if it is still mapped (not unmapped another way, nor replaced by a later mapping). */
     synchronized void unmap(DmaMapping m) {
-        if (!m.isLive()) {
-            return;
+        long p = byIova.find(m.iova());
+        if (p != IovaIndex.NONE && byIova.generation(p) == m.generation()) {
+            unmapAt(p);
         }
-        m.markClosed();
-        byIova.remove(m);
-        MemorySegment.Scope scope = m.segment().scope();
-        ArenaTie tie = lastTie;
-        if (tie == null || tie.scope != scope) {
-            tie = ties.get(scope); // a live mapping is always on the list of its segment's arena
+    }
+
+    /**
+     * Unmaps every mapping inside {@code [iova, iova + size)} and returns how many there were; refuses, before
+     * changing anything, when a mapping straddles either end (the IOMMU cannot split a mapping).
+     */
+    synchronized int unmap(long iova, long size) {
+        Check.open(closed, "VFIO container");
+        long p = byIova.find(iova);
+        if (p != IovaIndex.NONE && byIova.size(p) == size) {
+            unmapAt(p); // one whole mapping, the usual case: no scan
+            return 1;
         }
-        if (tie != null) {
-            tie.remove(m);
-            if (tie.first() == null) {
-                ties.remove(tie.scope);
-                if (lastTie == tie) {
-                    lastTie = null;
-                }
+        long end = iova + size;
+        long below = byIova.floorPos(iova);
+        if (below != IovaIndex.NONE && byIova.iova(below) != iova
+                && Long.compareUnsigned(byIova.iova(below) + byIova.size(below), iova) > 0) {
+            throw straddles(iova, size, below);
+        }
+        int n = 0;
+        long first = below != IovaIndex.NONE && byIova.iova(below) == iova ? below : byIova.higherPos(iova);
+        for (long q = first; q != IovaIndex.NONE && Long.compareUnsigned(byIova.iova(q), end) < 0; q = byIova.nextPos(q)) {
+            if (Long.compareUnsigned(byIova.iova(q) + byIova.size(q), end) > 0 || byIova.iova(q) + byIova.size(q) == 0) {
+                throw straddles(iova, size, q);
+            }
+            n++;
+        }
+        for (int i = 0; i < n; i++) {
+            long q = byIova.find(iova);
+            unmapAt(q != IovaIndex.NONE ? q : byIova.higherPos(iova)); // the lowest one left in the range
+        }
+        return n;
+    }
+
+    private VfioException straddles(long iova, long size, long pos) {
+        return VfioException.refused("DMA unmap of [" + Check.hex(iova) + ", " + Check.hex(iova + size) + ")",
+                "the " + describe(pos) + " crosses its edge and the IOMMU cannot unmap part of a mapping; unmap a "
+                        + "range that covers whole mappings");
+    }
+
+    /** Forgets the entry at {@code pos} and unmaps it in the kernel. */
+    private void unmapAt(long pos) {
+        long iova = byIova.iova(pos);
+        long size = byIova.size(pos);
+        ArenaTie tie = byIova.tie(pos);
+        byIova.removeAt(pos);
+        if (--tie.live == 0) {
+            ties.remove(tie.scope);
+            if (lastTie == tie) {
+                lastTie = null;
             }
         }
         if (byIova.size() == 0) {
@@ -170,27 +257,29 @@ final class DmaMapper {
             return; // the kernel dropped every mapping with the container
         }
         DmaUnmap.FLAGS.set(unmapArg, 0);
-        DmaUnmap.IOVA.set(unmapArg, m.iova());
-        DmaUnmap.SIZE.set(unmapArg, m.size());
+        DmaUnmap.IOVA.set(unmapArg, iova);
+        DmaUnmap.SIZE.set(unmapArg, size);
         int r = Native.ioctl(containerFd, VfioAbi.VFIO_IOMMU_UNMAP_DMA, unmapArg);
         if (r < 0) {
-            throw new VfioException("VFIO_IOMMU_UNMAP_DMA of " + m, -r, "the mapping is forgotten on the Java side; "
-                    + "closing the container releases whatever the kernel still holds");
+            throw new VfioException("VFIO_IOMMU_UNMAP_DMA of " + size + " bytes at IOVA " + Check.hex(iova), -r,
+                    "the mapping is forgotten on the Java side; closing the container releases whatever the kernel "
+                            + "still holds");
         }
         long done = (long) DmaUnmap.SIZE.get(unmapArg);
-        if (done != m.size()) {
-            throw new VfioException("VFIO_IOMMU_UNMAP_DMA of " + m, 0, "the kernel unmapped " + done
-                    + " bytes instead of " + m.size() + "; another mapping may have been made behind vfio4j's back");
+        if (done != size) {
+            throw new VfioException("VFIO_IOMMU_UNMAP_DMA of " + size + " bytes at IOVA " + Check.hex(iova), 0,
+                    "the kernel unmapped " + done + " bytes instead of " + size
+                            + "; another mapping may have been made behind vfio4j's back");
         }
     }
 
     /** Unmaps everything (before the last group leaves, or on container close). */
     synchronized void unmapAll() {
-        for (DmaMapping m : byIova.toList()) {
+        while (byIova.size() > 0) {
             try {
-                unmap(m);
+                unmapAt(byIova.firstPos());
             } catch (VfioException e) {
-                // keep going: the remaining mappings must still be released
+                // keep going: the remaining mappings must still be released (the entry is already gone)
             }
         }
     }
@@ -199,14 +288,20 @@ final class DmaMapper {
         return IovaAllocator.find(valid, byIova, size, align);
     }
 
+    /** Handles on the live mappings in IOVA order (new objects; a mapping whose arena is closing right now is left out). */
     synchronized List<DmaMapping> mappings() {
-        return byIova.toList();
+        List<DmaMapping> out = new ArrayList<>(byIova.size());
+        for (long p = byIova.firstPos(); p != IovaIndex.NONE; p = byIova.nextPos(p)) {
+            if (byIova.tie(p).scope.isAlive()) {
+                out.add(handle(p));
+            }
+        }
+        return out;
     }
 
     synchronized void close() {
         unmapAll();
         closed = true;
-        argArena.close();
     }
 
     static String advice(int errno, long size) {

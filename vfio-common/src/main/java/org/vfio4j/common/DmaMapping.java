@@ -9,34 +9,40 @@ import java.util.Set;
 import org.eclipse.jdt.annotation.Nullable;
 
 /**
- * A live IOMMU mapping of a {@link MemorySegment} at an I/O virtual address: while it is open the device may
- * access the segment's memory with {@link #permissions()}.
+ * A handle on an IOMMU mapping of a {@link MemorySegment} at an I/O virtual address: while it is live the
+ * device may access the segment's memory with {@link #permissions()}.
  *
  * <p>Why an object: the mapping pins process memory and lets a device touch it, so its lifetime must be
  * explicit and bounded by the memory's. {@link #close()} unmaps it; closing the segment's {@code Arena}
- * unmaps it too (before the memory is freed), and so does closing the container.
+ * unmaps it too (before the memory is freed), and so do {@link VfioContainer#unmap(long, long)} and closing
+ * the container. The container's bookkeeping does not keep the handle: a caller that unmaps by IOVA may drop
+ * it at once.
  */
 public final class DmaMapping implements IovaExtent, AutoCloseable {
     /** Every combination of permissions as one immutable set, indexed by a bit per ordinal (no copy per map). */
     private static final List<Set<DmaPermission>> PERMISSION_SETS = permissionSets();
 
-    // Kept small (40 bytes with compressed oops): every live mapping is one of these, and 1 GiB in 4 KiB pages is
-    // 262,144 of them for the collector to trace. The permissions are a bit mask and the arena's tie is found
-    // from the segment's scope, so neither is a field; the IOVA index keeps its own arrays.
+    // A handle, not the bookkeeping: the container's IovaIndex holds each mapping as primitives, so a caller
+    // that drops this object (a vIOMMU shadow unmapping by IOVA) leaves nothing behind for the collector. The
+    // generation tells this mapping from a later one at the same IOVA.
     private final DmaMapper mapper;
     private final MemorySegment segment;
     private final long iova;
+    private final long generation;
     private final byte permissionBits;
     private volatile boolean closed;
-    // Its place in its arena's list of live mappings, threaded through the mapping (guarded by the DmaMapper).
-    @Nullable DmaMapping arenaPrev;
-    @Nullable DmaMapping arenaNext;
 
-    DmaMapping(DmaMapper mapper, MemorySegment segment, long iova, Set<DmaPermission> permissions) {
+    DmaMapping(DmaMapper mapper, MemorySegment segment, long iova, long generation, byte permissionBits) {
         this.mapper = mapper;
         this.segment = segment;
         this.iova = iova;
-        this.permissionBits = permissions == DmaPermission.READ_WRITE ? READ_WRITE_BITS : bits(permissions);
+        this.generation = generation;
+        this.permissionBits = permissionBits;
+    }
+
+    /** The permission bits of {@code permissions} (one per ordinal), as the index stores them. */
+    static byte bitsOf(Set<DmaPermission> permissions) {
+        return permissions == DmaPermission.READ_WRITE ? READ_WRITE_BITS : bits(permissions);
     }
 
     private static final byte READ_WRITE_BITS = bits(DmaPermission.READ_WRITE);
@@ -84,26 +90,42 @@ public final class DmaMapping implements IovaExtent, AutoCloseable {
         return PERMISSION_SETS.get(permissionBits);
     }
 
-    /** False once unmapped (by {@link #close()}, the arena, or the container). */
+    long generation() {
+        return generation;
+    }
+
+    /** False once unmapped (by {@link #close()}, the arena, the container, or {@link VfioContainer#unmap}). */
     public boolean isLive() {
-        return !closed;
+        return !closed && mapper.isLive(this);
     }
 
-    void markClosed() {
-        closed = true;
-    }
-
-    /** Unmaps the range from the IOMMU; idempotent. */
+    /** Unmaps the range from the IOMMU; idempotent, and a no-op once the mapping was unmapped another way. */
     @Override
     public void close() {
         if (!closed) {
+            closed = true;
             mapper.unmap(this);
         }
     }
 
+    /** The same mapping: same container, IOVA and generation (handles from {@link VfioContainer#mappings()} are new objects). */
+    @Override
+    public boolean equals(@Nullable Object o) {
+        return o instanceof DmaMapping m && m.mapper == mapper && m.iova == iova && m.generation == generation;
+    }
+
+    @Override
+    public int hashCode() {
+        return Long.hashCode(iova) * 31 + Long.hashCode(generation);
+    }
+
     @Override
     public String toString() {
-        return "DMA mapping [" + Check.hex(iova) + ", " + Check.hex(iova + size()) + ") of "
-                + Check.hex(segment.address()) + " " + permissions();
+        return describe(iova, size(), segment.address(), permissionBits);
+    }
+
+    static String describe(long iova, long size, long address, byte permissionBits) {
+        return "DMA mapping [" + Check.hex(iova) + ", " + Check.hex(iova + size) + ") of " + Check.hex(address) + " "
+                + PERMISSION_SETS.get(permissionBits);
     }
 }

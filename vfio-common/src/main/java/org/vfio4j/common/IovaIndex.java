@@ -1,32 +1,40 @@
 package org.vfio4j.common;
 
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.List;
 
 import org.eclipse.jdt.annotation.Nullable;
 
 /**
- * The container's live DMA mappings ordered by IOVA (unsigned): a sorted sequence of small blocks, each a
- * sorted run of IOVAs in a {@code long[]} beside its mappings, found through a sorted array of the blocks'
- * first IOVAs.
+ * The container's live DMA mappings ordered by IOVA (unsigned), held as primitives: a sorted sequence of small
+ * blocks, each a sorted run of entries in parallel arrays (IOVA, size, process address, generation and
+ * permissions, the owning arena's tie), found through a sorted array of the blocks' first IOVAs.
  *
- * <p>Why not a balanced tree: a tree walks ~2 ln n nodes (a cache miss each) per insert and per remove, and
- * with 262,144 mappings that walk cost more than the rest of a map call put together (profiled with JFR in
- * the x86 lab). Here the usual patterns are O(1): mapping upwards appends to the last block, unmapping in
- * either direction takes from a block's end (a block's run sits anywhere inside its arrays, so both ends
- * are free). Anything else is two binary searches and a shift inside one block of at most {@value #BLOCK}
- * entries, plus, once per ~{@value #BLOCK}/2 changes, a split or merge that shifts the block directory:
- * O(log n + {@value #BLOCK} + n/{@value #BLOCK}) in the worst case. Nothing is allocated per mapping (a
- * block is allocated per {@value #BLOCK}/2 mappings at most). Not thread-safe: {@link DmaMapper} guards it.
+ * <p>Why primitives: a container may hold hundreds of thousands of small mappings (a vIOMMU shadowing a
+ * guest's 4 KiB pages), and every object kept per mapping is one the collector copies and traces; here a
+ * mapping is ~40 bytes in arrays shared by {@value #BLOCK} entries, and the caller's {@link DmaMapping} handle
+ * is free to die young. Why not a balanced tree: a tree walks ~2 ln n nodes (a cache miss each) per insert and
+ * per remove, which cost more than the rest of a map call put together in the lab profile. Here the usual
+ * patterns are O(1): mapping upwards appends to the last block, unmapping in either direction takes from a
+ * block's end (a run sits anywhere inside its arrays, so both ends are free). Anything else is two binary
+ * searches and a shift inside one block, plus, once per ~{@value #BLOCK}/2 changes, a split or merge that
+ * shifts the block directory: O(log n + {@value #BLOCK} + n/{@value #BLOCK}) in the worst case.
+ *
+ * <p>An entry is named by a position, {@code block << 32 | slot}, valid until the next insert or removal;
+ * {@link #NONE} is no entry. Not thread-safe: {@link DmaMapper} guards it.
  */
 final class IovaIndex implements IovaAllocator.Extents {
     static final int BLOCK = 128;
+    /** No entry. */
+    static final long NONE = -1;
 
-    /** A sorted run of IOVAs ({@code keys[lo..hi)}, biased so signed order is unsigned IOVA order). */
+    /** A sorted run of entries in {@code [lo, hi)}; keys biased so signed order is unsigned IOVA order. */
     private static final class Block {
         final long[] keys = new long[BLOCK];
-        final @Nullable DmaMapping[] maps = new DmaMapping[BLOCK];
+        final long[] sizes = new long[BLOCK];
+        final long[] addrs = new long[BLOCK];
+        /** {@code generation << 8 | permission bits}. */
+        final long[] metas = new long[BLOCK];
+        final @Nullable ArenaTie[] ties = new ArenaTie[BLOCK];
         int lo = BLOCK / 2;
         int hi = BLOCK / 2;
 
@@ -40,14 +48,6 @@ final class IovaIndex implements IovaAllocator.Extents {
 
         long last() {
             return keys[hi - 1];
-        }
-
-        DmaMapping at(int i) {
-            DmaMapping m = maps[i];
-            if (m == null) {
-                throw new IllegalStateException("DMA mapping index lost an entry");
-            }
-            return m;
         }
 
         /** The first index in {@code [lo, hi)} whose key is above {@code k}, or hi. */
@@ -64,44 +64,48 @@ final class IovaIndex implements IovaAllocator.Extents {
             return a;
         }
 
-        /** Puts {@code m} with key {@code k} before index {@code p}; the block is not full. */
-        void insertAt(int p, long k, DmaMapping m) {
+        /** Makes room before index {@code p} (the block is not full) and returns the free index. */
+        int open(int p) {
             if (p == hi && hi < BLOCK) {
                 hi++;
             } else if (p == lo && lo > 0) {
                 p = --lo;
             } else if (hi < BLOCK && (hi - p <= p - lo || lo == 0)) {
-                System.arraycopy(keys, p, keys, p + 1, hi - p);
-                System.arraycopy(maps, p, maps, p + 1, hi - p);
+                move(this, p, this, p + 1, hi - p);
                 hi++;
             } else {
-                System.arraycopy(keys, lo, keys, lo - 1, p - lo);
-                System.arraycopy(maps, lo, maps, lo - 1, p - lo);
+                move(this, lo, this, lo - 1, p - lo);
                 lo--;
                 p--;
             }
-            keys[p] = k;
-            maps[p] = m;
+            return p;
         }
 
         void removeAt(int i) {
             if (i == lo) {
-                maps[lo++] = null;
+                ties[lo++] = null;
             } else if (i == hi - 1) {
-                maps[--hi] = null;
+                ties[--hi] = null;
             } else if (hi - 1 - i <= i - lo) {
-                System.arraycopy(keys, i + 1, keys, i, hi - 1 - i);
-                System.arraycopy(maps, i + 1, maps, i, hi - 1 - i);
-                maps[--hi] = null;
+                move(this, i + 1, this, i, hi - 1 - i);
+                ties[--hi] = null;
             } else {
-                System.arraycopy(keys, lo, keys, lo + 1, i - lo);
-                System.arraycopy(maps, lo, maps, lo + 1, i - lo);
-                maps[lo++] = null;
+                move(this, lo, this, lo + 1, i - lo);
+                ties[lo++] = null;
             }
             if (lo == hi) {
                 lo = hi = BLOCK / 2;
             }
         }
+    }
+
+    /** Copies {@code n} entries of every array (overlapping ranges allowed, as System.arraycopy). */
+    private static void move(Block src, int from, Block dst, int to, int n) {
+        System.arraycopy(src.keys, from, dst.keys, to, n);
+        System.arraycopy(src.sizes, from, dst.sizes, to, n);
+        System.arraycopy(src.addrs, from, dst.addrs, to, n);
+        System.arraycopy(src.metas, from, dst.metas, to, n);
+        System.arraycopy(src.ties, from, dst.ties, to, n);
     }
 
     private Block[] blocks = new Block[8];
@@ -114,8 +118,48 @@ final class IovaIndex implements IovaAllocator.Extents {
         return iova ^ Long.MIN_VALUE;
     }
 
+    private static long pos(int block, int slot) {
+        return (long) block << 32 | slot;
+    }
+
+    private Block block(long pos) {
+        return blocks[(int) (pos >>> 32)];
+    }
+
+    private static int slot(long pos) {
+        return (int) pos;
+    }
+
     int size() {
         return size;
+    }
+
+    long iova(long pos) {
+        return key(block(pos).keys[slot(pos)]);
+    }
+
+    long size(long pos) {
+        return block(pos).sizes[slot(pos)];
+    }
+
+    long address(long pos) {
+        return block(pos).addrs[slot(pos)];
+    }
+
+    long generation(long pos) {
+        return block(pos).metas[slot(pos)] >>> 8;
+    }
+
+    byte permissionBits(long pos) {
+        return (byte) block(pos).metas[slot(pos)];
+    }
+
+    ArenaTie tie(long pos) {
+        ArenaTie t = block(pos).ties[slot(pos)];
+        if (t == null) {
+            throw new IllegalStateException("DMA mapping index lost an entry");
+        }
+        return t;
     }
 
     /** The block whose run may hold {@code k}: the last whose first key is at or below it, or block 0. */
@@ -139,9 +183,9 @@ final class IovaIndex implements IovaAllocator.Extents {
         return a - 1;
     }
 
-    /** Adds {@code m}; its IOVA must not be in the index already. */
-    void insert(DmaMapping m) {
-        long k = key(m.iova());
+    /** Adds an entry; {@code iova} must not be in the index already. */
+    void insert(long iova, long size, long address, long generation, byte permissionBits, ArenaTie tie) {
+        long k = key(iova);
         if (nblocks == 0) {
             addBlock(0);
         }
@@ -161,21 +205,33 @@ final class IovaIndex implements IovaAllocator.Extents {
                 }
             }
         }
-        blk.insertAt(blk.upper(k), k, m);
+        int p = blk.open(blk.count() == 0 || k > blk.last() ? blk.hi : blk.upper(k)); // mapping upwards: no search
+        blk.keys[p] = k;
+        blk.sizes[p] = size;
+        blk.addrs[p] = address;
+        blk.metas[p] = generation << 8 | (permissionBits & 0xff);
+        blk.ties[p] = tie;
         firsts[b] = blk.first();
-        size++;
+        this.size++;
     }
 
-    /** Removes {@code m}, which must be in the index. */
-    void remove(DmaMapping m) {
-        long k = key(m.iova());
-        int b = nblocks == 0 ? -1 : blockFor(k);
-        Block blk = b < 0 ? null : blocks[b];
-        int i = blk == null ? -1 : blk.maps[blk.lo] == m ? blk.lo : blk.upper(k) - 1;
-        if (blk == null || i < blk.lo || blk.maps[i] != m) {
-            throw new IllegalStateException("DMA mapping bookkeeping lost " + m);
+    /** The entry starting exactly at {@code iova}, or {@link #NONE}. */
+    long find(long iova) {
+        if (nblocks == 0) {
+            return NONE;
         }
-        blk.removeAt(i);
+        long k = key(iova);
+        int b = blockFor(k);
+        Block blk = blocks[b];
+        int i = blk.keys[blk.lo] == k ? blk.lo : blk.upper(k) - 1; // unmapping upwards: the run's first entry
+        return i >= blk.lo && blk.keys[i] == k ? pos(b, i) : NONE;
+    }
+
+    /** Removes the entry at {@code pos} (positions taken before are stale afterwards). */
+    void removeAt(long pos) {
+        int b = (int) (pos >>> 32);
+        Block blk = blocks[b];
+        blk.removeAt(slot(pos));
         size--;
         if (blk.count() == 0) {
             removeBlock(b);
@@ -218,9 +274,8 @@ final class IovaIndex implements IovaAllocator.Extents {
         int from = full.hi - half;
         upper.lo = 0;
         upper.hi = half;
-        System.arraycopy(full.keys, from, upper.keys, 0, half);
-        System.arraycopy(full.maps, from, upper.maps, 0, half);
-        Arrays.fill(full.maps, from, full.hi, null);
+        move(full, from, upper, 0, half);
+        Arrays.fill(full.ties, from, full.hi, null);
         full.hi = from;
         firsts[b + 1] = upper.first();
     }
@@ -230,54 +285,89 @@ final class IovaIndex implements IovaAllocator.Extents {
         Block into = blocks[b];
         Block from = blocks[b + 1];
         int n = into.count(), m = from.count();
-        System.arraycopy(into.keys, into.lo, into.keys, 0, n);
-        System.arraycopy(into.maps, into.lo, into.maps, 0, n);
-        System.arraycopy(from.keys, from.lo, into.keys, n, m);
-        System.arraycopy(from.maps, from.lo, into.maps, n, m);
-        Arrays.fill(into.maps, n + m, BLOCK, null);
+        move(into, into.lo, into, 0, n);
+        move(from, from.lo, into, n, m);
+        Arrays.fill(into.ties, n + m, BLOCK, null);
         into.lo = 0;
         into.hi = n + m;
         firsts[b] = into.first();
         removeBlock(b + 1);
     }
 
-    /** The mapping with the greatest IOVA at or below {@code iova}. */
-    @Override
-    public @Nullable DmaMapping floor(long iova) {
+    /** The entry with the greatest IOVA at or below {@code iova}, or {@link #NONE}. */
+    long floorPos(long iova) {
         if (nblocks == 0) {
-            return null;
+            return NONE;
         }
         long k = key(iova);
-        Block blk = blocks[blockFor(k)];
+        int b = blockFor(k);
+        Block blk = blocks[b];
         int i = blk.upper(k) - 1;
-        return i < blk.lo ? null : blk.at(i); // only block 0 can start above k
+        return i < blk.lo ? NONE : pos(b, i); // only block 0 can start above k
     }
 
-    /** The mapping with the least IOVA strictly above {@code iova}. */
-    @Override
-    public @Nullable DmaMapping higher(long iova) {
+    /** The entry with the least IOVA strictly above {@code iova}, or {@link #NONE}. */
+    long higherPos(long iova) {
         if (nblocks == 0) {
-            return null;
+            return NONE;
         }
         long k = key(iova);
         int b = blockFor(k);
         Block blk = blocks[b];
         int i = blk.upper(k);
         if (i < blk.hi) {
-            return blk.at(i);
+            return pos(b, i);
         }
-        return b + 1 < nblocks ? blocks[b + 1].at(blocks[b + 1].lo) : null;
+        return b + 1 < nblocks ? pos(b + 1, blocks[b + 1].lo) : NONE;
     }
 
-    /** Every mapping in IOVA order (a copy). */
-    List<DmaMapping> toList() {
-        List<DmaMapping> out = new ArrayList<>(size);
-        for (int b = 0; b < nblocks; b++) {
-            Block blk = blocks[b];
-            for (int i = blk.lo; i < blk.hi; i++) {
-                out.add(blk.at(i));
-            }
+    /** The entry with the least IOVA, or {@link #NONE}. */
+    long firstPos() {
+        return nblocks == 0 ? NONE : pos(0, blocks[0].lo);
+    }
+
+    /** The entry after {@code pos} in IOVA order, or {@link #NONE}. */
+    long nextPos(long pos) {
+        int b = (int) (pos >>> 32);
+        int i = slot(pos) + 1;
+        if (i < blocks[b].hi) {
+            return pos(b, i);
         }
-        return out;
+        return b + 1 < nblocks ? pos(b + 1, blocks[b + 1].lo) : NONE;
+    }
+
+    @Override
+    public @Nullable IovaExtent floor(long iova) {
+        return extent(floorPos(iova));
+    }
+
+    @Override
+    public @Nullable IovaExtent higher(long iova) {
+        return extent(higherPos(iova));
+    }
+
+    private @Nullable IovaExtent extent(long pos) {
+        return pos == NONE ? null : new Span(iova(pos), size(pos));
+    }
+
+    /** An entry's extent, for the IOVA allocator (which runs once per buffer, not per mapping). */
+    private static final class Span implements IovaExtent {
+        private final long iova;
+        private final long size;
+
+        Span(long iova, long size) {
+            this.iova = iova;
+            this.size = size;
+        }
+
+        @Override
+        public long iova() {
+            return iova;
+        }
+
+        @Override
+        public long size() {
+            return size;
+        }
     }
 }

@@ -46,6 +46,11 @@ public final class VfioContainer implements AutoCloseable {
     private final java.util.Set<DmaBuffer> buffers = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private @Nullable IommuType iommuType;
     private @Nullable IommuInfo iommuInfo;
+    /**
+     * The IOMMU info {@link #map} may use without taking this container's lock (one monitor less per map): set
+     * when a DMA map found the container able to map, cleared whenever {@link #iommuInfo} is.
+     */
+    private volatile @Nullable IommuInfo mapInfo;
     private volatile boolean closed;
 
     private VfioContainer(int fd, boolean allowNoIommu, IommuGroups sysfs) {
@@ -164,6 +169,7 @@ public final class VfioContainer implements AutoCloseable {
             throw e;
         }
         iommuInfo = null; // a new group can shrink the valid IOVA ranges
+        mapInfo = null;
         VfioGroup g = new VfioGroup(this, number, gfd, path, sysfs);
         groups.add(g);
         return g;
@@ -222,6 +228,7 @@ public final class VfioContainer implements AutoCloseable {
             iommuType = null;
         }
         iommuInfo = null;
+        mapInfo = null;
     }
 
     /** The attached groups. */
@@ -241,6 +248,7 @@ public final class VfioContainer implements AutoCloseable {
      */
     public synchronized IommuInfo iommuInfo() {
         iommuInfo = null;
+        mapInfo = null;
         return cachedIommuInfo();
     }
 
@@ -290,7 +298,30 @@ public final class VfioContainer implements AutoCloseable {
      * @see DmaPermission for how READ/WRITE/EXEC/NO_EXEC map onto the kernel
      */
     public DmaMapping map(Arena owner, MemorySegment segment, long iova, Set<DmaPermission> permissions) {
-        return dma.map(owner, segment, iova, permissions, dmaInfo("DMA map"));
+        IommuInfo info = mapInfo;
+        return dma.map(owner, segment, iova, permissions, info != null ? info : dmaInfo("DMA map"));
+    }
+
+    /**
+     * Unmaps every mapping inside {@code [iova, iova + size)}, as a vIOMMU or a memory listener reports
+     * unmaps: by range, without the handles. Returns how many mappings there were (0 is not an error). Refused
+     * before anything changes when a mapping crosses either end of the range: the IOMMU cannot unmap part of
+     * one. Handles of the unmapped mappings report {@link DmaMapping#isLive()} false.
+     */
+    public int unmap(long iova, long size) {
+        if (size <= 0) {
+            throw new IllegalArgumentException("DMA unmap size must be positive, got " + size);
+        }
+        return dma.unmap(iova, size);
+    }
+
+    /**
+     * A new arena whose close unmaps this container's mappings of its memory before freeing it: the cheapest
+     * owner for memory mapped with {@link #map} (no per-mapping registration on the arena; see {@link DmaArena}).
+     */
+    public DmaArena newDmaArena() {
+        Check.open(closed, this);
+        return new DmaArena(dma);
     }
 
     /** Allocates {@code size} bytes (rounded up to the IOMMU page size) of zeroed memory mapped at a free IOVA. */
@@ -327,7 +358,9 @@ public final class VfioContainer implements AutoCloseable {
             throw VfioException.refused(op, "a no-IOMMU container cannot map DMA: the device would see physical "
                     + "addresses and nothing would be isolated");
         }
-        return cachedIommuInfo();
+        IommuInfo info = cachedIommuInfo();
+        mapInfo = info;
+        return info;
     }
 
     /** The live DMA mappings, in IOVA order. */

@@ -1,6 +1,7 @@
 package org.vfio4j.common.lab;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.foreign.Arena;
@@ -10,11 +11,13 @@ import java.nio.ByteOrder;
 import java.util.List;
 
 import org.junit.jupiter.api.Test;
+import org.vfio4j.common.DmaArena;
 import org.vfio4j.common.DmaBuffer;
 import org.vfio4j.common.DmaMapping;
 import org.vfio4j.common.DmaPermission;
 import org.vfio4j.common.SparseArea;
 import org.vfio4j.common.VfioContainer;
+import org.vfio4j.common.VfioException;
 import org.vfio4j.common.VfioGroup;
 import org.vfio4j.common.VfioRegion;
 import org.vfio4j.lab.LabDevice;
@@ -105,6 +108,92 @@ class EduDmaLabTest {
                 assertEquals(5, c.mappings().size());
             }
             assertEquals(List.of(other), c.mappings());
+        }
+    }
+
+    /**
+     * A container's DMA arena unmaps its mappings before it frees anything, memory allocated between mappings
+     * included, without registering per mapping; the same memory mapped in a second container (nvme's group)
+     * goes through the general per-mapping registration and is unmapped before the free as well.
+     */
+    @Test
+    void dmaArenaUnmapsBeforeFreeingInItsOwnContainerAndInAnother(LabHost host) {
+        int eduGroup = Integer.parseInt(host.bindToVfio(LabDevice.EDU));
+        int nvmeGroup = Integer.parseInt(host.bindToVfio(LabDevice.NVME));
+        try (VfioContainer c = VfioContainer.open(); VfioGroup g = c.attach(eduGroup);
+                VfioContainer c2 = VfioContainer.open(); VfioGroup g2 = c2.attach(nvmeGroup)) {
+            List<DmaMapping> maps = new java.util.ArrayList<>();
+            List<String> freedWhileMapped = new java.util.ArrayList<>();
+            int[] freed = {0};
+            DmaArena arena = c.newDmaArena();
+            try (arena) {
+                for (int i = 0; i < 3; i++) {
+                    MemorySegment raw = arena.allocate(8192, 4096);
+                    MemorySegment seg = raw.reinterpret(arena, s -> {
+                        freed[0]++;
+                        if (maps.stream().anyMatch(m -> m.isLive() && m.segment().address() == raw.address())) {
+                            freedWhileMapped.add("segment at " + Long.toHexString(raw.address()));
+                        }
+                    });
+                    maps.add(c.map(arena, seg, 0x40_0000L + i * 0x1_0000L, DmaPermission.READ_WRITE));
+                    maps.add(c2.map(arena, seg, 0x40_0000L + i * 0x1_0000L, DmaPermission.READ_WRITE));
+                }
+                assertEquals(3, c.mappings().size());
+                assertEquals(3, c2.mappings().size());
+            }
+            assertEquals(3, freed[0], "every segment's cleanup ran");
+            assertEquals(List.of(), freedWhileMapped, "memory freed while a device could still reach it");
+            assertEquals(List.of(), c.mappings());
+            assertEquals(List.of(), c2.mappings());
+            assertTrue(maps.stream().noneMatch(DmaMapping::isLive));
+            assertThrows(IllegalStateException.class, () -> arena.allocate(4096, 4096), "a closed arena allocates nothing");
+            // The kernel dropped them too: the same IOVAs map again in both containers.
+            try (DmaArena again = c.newDmaArena()) {
+                for (int i = 0; i < 3; i++) {
+                    MemorySegment seg = again.allocate(8192, 4096);
+                    c.map(again, seg, 0x40_0000L + i * 0x1_0000L, DmaPermission.READ_WRITE);
+                    c2.map(again, seg, 0x40_0000L + i * 0x1_0000L, DmaPermission.READ_WRITE);
+                }
+            }
+        }
+    }
+
+    /**
+     * Unmapping by IOVA range, as a vIOMMU does: whole mappings inside the range go (kernel included), a range
+     * that would cut a mapping is refused with nothing changed, and an old handle neither reports nor unmaps a
+     * newer mapping at its IOVA.
+     */
+    @Test
+    void unmapByRangeTakesWholeMappingsAndHandlesFollow(LabHost host) {
+        int group = Integer.parseInt(host.bindToVfio(LabDevice.EDU));
+        try (VfioContainer c = VfioContainer.open(); VfioGroup g = c.attach(group); DmaArena arena = c.newDmaArena()) {
+            long base = 0x40_0000L;
+            List<DmaMapping> maps = new java.util.ArrayList<>();
+            for (int i = 0; i < 4; i++) { // 8 KiB each, back to back: [base, base + 32K)
+                maps.add(c.map(arena, arena.allocate(8192, 4096), base + i * 8192L, DmaPermission.READ_WRITE));
+            }
+            VfioException cut = assertThrows(VfioException.class, () -> c.unmap(base + 8192, 4096));
+            assertEquals(0, cut.errno());
+            assertTrue(cut.getMessage().contains("cannot unmap part of a mapping"), cut.getMessage());
+            assertThrows(VfioException.class, () -> c.unmap(base + 4096, 8192), "starts inside the first mapping");
+            assertThrows(VfioException.class, () -> c.unmap(base + 16384, 12288), "ends inside the fourth");
+            assertEquals(4, c.mappings().size(), "a refused unmap changes nothing");
+
+            assertEquals(2, c.unmap(base + 8192, 16384), "the second and third");
+            assertEquals(List.of(maps.get(0), maps.get(3)), c.mappings());
+            assertTrue(!maps.get(1).isLive() && !maps.get(2).isLive());
+            assertEquals(0, c.unmap(base + 8192, 16384), "nothing left there");
+
+            DmaMapping newer = c.map(arena, arena.allocate(8192, 4096), base + 8192, DmaPermission.READ_WRITE);
+            assertTrue(!maps.get(1).isLive(), "the old handle does not see the newer mapping at its IOVA");
+            maps.get(1).close();
+            assertTrue(newer.isLive(), "closing the old handle left the newer mapping alone");
+            assertEquals(1, c.unmap(base, 8192), "one whole mapping");
+            assertEquals(List.of(newer, maps.get(3)), c.mappings());
+            // The kernel agrees: the freed IOVAs map again, the live ones would overlap.
+            c.map(arena, arena.allocate(8192, 4096), base, DmaPermission.READ_WRITE);
+            c.map(arena, arena.allocate(8192, 4096), base + 16384, DmaPermission.READ_WRITE);
+            assertEquals(4, c.mappings().size());
         }
     }
 
