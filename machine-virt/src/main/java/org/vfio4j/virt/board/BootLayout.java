@@ -3,6 +3,10 @@ package org.vfio4j.virt.board;
 import static org.vfio4j.virt.board.Sizes.KiB;
 import static org.vfio4j.virt.board.Sizes.MiB;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
 import org.eclipse.jdt.annotation.Nullable;
 
 /**
@@ -42,6 +46,15 @@ public record BootLayout(MmioRange kernel, @Nullable MmioRange initrd, MmioRange
                     + Sizes.human(align(dtb.end() - ram.base(), MiB)) + " (-m)");
         }
         return new BootLayout(k, initrd, dtb, kernel.arm64Image());
+    }
+
+    /**
+     * The size {@link #plan} is given for {@code initrd}: 0 without one, at least 1 for an empty file (an empty
+     * initrd still gets a range in {@code /chosen}). One place, because the device tree's layout and the one the
+     * runner loads by must agree.
+     */
+    public static long initrdSize(@Nullable Path initrd) throws IOException {
+        return initrd == null ? 0 : Math.max(Files.size(initrd), 1);
     }
 
     private static long align(long v, long a) {
