@@ -79,7 +79,7 @@ public final class KvmRunner implements MachineRunner {
             throws Preboot.Failure, DeviceException {
         try (PreparedVm prepared = preboot.join()) {
             try {
-                if (!prepared.layout().equals(machine.boot())) {
+                if (!prepared.layout().sameAs(machine.boot())) {
                     return RunOutcome.failed("the kernel or initrd changed while the VMM started (loaded as "
                             + prepared.layout() + ", the device tree says " + machine.boot() + "); start it again");
                 }
