@@ -14,6 +14,7 @@ import org.vfio4j.virt.fdt.FdtException;
 import org.vfio4j.virt.fdt.FdtWriter;
 import org.vfio4j.virt.inject.VirtModules;
 import org.vfio4j.virt.plugin.PluginJars;
+import org.vfio4j.virt.run.Preboot;
 
 import com.google.inject.ConfigurationException;
 import com.google.inject.CreationException;
@@ -25,7 +26,8 @@ import com.google.inject.spi.Message;
 /**
  * {@code ./vfio4j virt ...}: parses the options, loads plugin jars, builds the machine with Guice,
  * creates the devices, writes the device tree and either dumps it ({@code -machine dumpdtb=FILE},
- * status 0) or hands the machine to the {@link MachineRunner}.
+ * status 0) or hands the machine to the {@link MachineRunner}. When a guest will run, its KVM set-up
+ * ({@link Preboot}) starts right after the options are parsed, beside Guice, and the runner joins it.
  *
  * <p>Exit statuses: 0 done, 1 a failure that is not the user's (libfdt, I/O, no KVM), 2 a mistake on
  * the command line, reported in one line without a stack trace. {@link #run} does all the work and
@@ -55,9 +57,9 @@ public final class Main {
                 return 0;
             }
             MachineConfig config = cl.config();
-            try (PluginJars plugins = PluginJars.load(config.pluginDirs())) {
+            try (Preboot preboot = preboot(cl); PluginJars plugins = PluginJars.load(config.pluginDirs())) {
                 BootTrace.mark("parsed");
-                Injector injector = Guice.createInjector(VirtModules.machine(config, plugins.modules()));
+                Injector injector = Guice.createInjector(VirtModules.machine(config, preboot, plugins.modules()));
                 BootTrace.mark("injector");
                 DeviceSpec help = cl.deviceHelp();
                 if (help != null) {
@@ -95,6 +97,25 @@ public final class Main {
             err.println("vfio4j virt: " + e.getMessage());
             return 1;
         }
+    }
+
+    /**
+     * The guest's KVM set-up, started now on its own thread when this invocation will run a guest (no help, no
+     * {@code dumpdtb}, the boot files there), so it overlaps with Guice and the assembly; otherwise one that does
+     * nothing unless a runner asks (none will). A missing file is left to {@link MachineConfig#requireBootFiles}
+     * below, so errors are reported in the same order as before; KVM is not touched for it.
+     */
+    private static Preboot preboot(CommandLine cl) {
+        MachineConfig config = cl.config();
+        if (cl.deviceHelp() == null && config.dumpDtb() == null) {
+            try {
+                config.requireBootFiles();
+                return Preboot.start(config);
+            } catch (UsageException e) {
+                // reported in its turn, after the plugins and Guice, as before
+            }
+        }
+        return Preboot.onDemand(config);
     }
 
     /** Whether {@code args} may ask for help only ({@code -h}, {@code -device help}): no warm-up for those. */

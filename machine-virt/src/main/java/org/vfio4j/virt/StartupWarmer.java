@@ -37,7 +37,9 @@ final class StartupWarmer implements Runnable {
             // in the order the main thread needs them: the device tree, then KVM, then the vCPU threads
             linkLibfdt();
             ClassLoader loader = StartupWarmer.class.getClassLoader();
-            Class.forName("org.vfio4j.common.sys.Native", true, loader);   // open, ioctl, mmap
+            // open, ioctl, mmap: the preboot thread (run.Preboot) needs them first and has usually linked them by
+            // now; the class initialiser runs once, so this only waits for it then
+            Class.forName("org.vfio4j.common.sys.Native", true, loader);
             Class.forName("org.vfio4j.virt.kvm.KvmSys", true, loader);     // the vCPU threads' signal calls
             BootTrace.mark("warm-up-done");   // after "injector": the main thread may have linked some itself
         } catch (ClassNotFoundException | RuntimeException | LinkageError e) {

@@ -2,7 +2,6 @@ package org.vfio4j.virt.board;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.random.RandomGenerator;
 
@@ -52,7 +51,7 @@ public final class BootLoader {
         Path i = config.initrd();
         long initrdSize;
         try {
-            initrdSize = i == null ? 0 : Math.max(Files.size(i), 1);
+            initrdSize = BootLayout.initrdSize(i);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read initrd " + i + ": " + e.getMessage(), e);
         }

@@ -28,6 +28,11 @@ public final class Gicv3 {
     public static final int PPI = 1;
     /** Redistributor frames (RD + SGI) per CPU. */
     public static final long REDIST_STRIDE = 0x2_0000L;
+    /**
+     * Interrupt IDs the distributor implements (SGIs + PPIs + SPIs): a constant of the board, so KVM's vGIC can
+     * be created before the machine is assembled (the runner's preboot).
+     */
+    public static final int INTERRUPT_IDS = 32 + MemoryMap.GIC_SPI_COUNT;
 
     private final int cpus;
 
@@ -43,7 +48,7 @@ public final class Gicv3 {
 
     /** Interrupt IDs the distributor implements (SGIs + PPIs + SPIs). */
     public int interruptIds() {
-        return 32 + MemoryMap.GIC_SPI_COUNT;
+        return INTERRUPT_IDS;
     }
 
     /** CPUs served. */

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 import org.vfio4j.virt.MachineConfig;
+import org.vfio4j.virt.run.Preboot;
 
 import com.google.inject.Module;
 
@@ -20,8 +21,19 @@ public final class VirtModules {
     private VirtModules() {
     }
 
-    /** Every module for {@code config}, with {@code pluginModules} appended. */
+    /**
+     * Every module for {@code config}, with {@code pluginModules} appended; the runner sets up its VM itself, when
+     * it runs ({@link Preboot#onDemand}).
+     */
     public static List<Module> machine(MachineConfig config, List<Module> pluginModules) {
+        return machine(config, Preboot.onDemand(config), pluginModules);
+    }
+
+    /**
+     * Every module for {@code config}, the runner taking its VM from {@code preboot} (started by the caller, who
+     * also closes it), with {@code pluginModules} appended.
+     */
+    public static List<Module> machine(MachineConfig config, Preboot preboot, List<Module> pluginModules) {
         List<Module> all = new ArrayList<>(List.of(
                 new StrictBindingModule(),
                 new ConfigModule(config),
@@ -33,7 +45,7 @@ public final class VirtModules {
                 new LoaderModule(),
                 new DeviceRegistryModule(),
                 new BuiltinDevicesModule(),
-                new RunnerModule(),
+                new RunnerModule(preboot),
                 new MachineModule()));
         all.addAll(pluginModules);
         return all;

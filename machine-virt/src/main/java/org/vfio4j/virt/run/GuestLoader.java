@@ -15,6 +15,9 @@ import org.vfio4j.virt.board.MmioRange;
  * checking the arm64 boot protocol's rules (Documentation/arch/arm64/booting.rst), and says where the primary
  * vCPU starts: PC at the Image's first byte, X0 the DTB's address, X1–X3 zero.
  *
+ * <p>Why two steps: the files depend only on the command line, so {@link Preboot} copies them while the machine
+ * is still being assembled; the DTB exists only once it is, and goes in last ({@link #loadDtb}).
+ *
  * <p>Why re-check what the layout planned: the protocol's rules (kernel at a 2 MiB aligned base +
  * text_offset, DTB 8-byte aligned, at most 2 MiB and not crossing a 2 MiB boundary) are what the guest
  * depends on; checking them at the one place that writes guest memory turns a future layout bug into a clear
@@ -31,12 +34,13 @@ public final class GuestLoader {
     }
 
     /**
-     * Loads the files into {@code ram} (the segment for guest range {@code ramRange}).
+     * Copies the kernel and the initrd into {@code ram} (the segment for guest range {@code ramRange}): the part
+     * that needs only the command line's files, done by the preboot while the machine is still being assembled.
      *
      * @throws IllegalArgumentException naming the broken rule
      */
-    public static Entry load(MemorySegment ram, MmioRange ramRange, BootLayout layout, long textOffset, Path kernel,
-            @Nullable Path initrd, byte[] dtb) throws IOException {
+    public static void loadFiles(MemorySegment ram, MmioRange ramRange, BootLayout layout, long textOffset, Path kernel,
+            @Nullable Path initrd) throws IOException {
         if (!layout.arm64Image()) {
             throw new IllegalArgumentException(kernel + " has no arm64 Image header (magic \"ARM\\x64\" at byte 56); "
                     + "give an uncompressed arm64 Image (arch/arm64/boot/Image), not a zImage, vmlinuz.gz or ELF vmlinux");
@@ -45,18 +49,27 @@ public final class GuestLoader {
         if ((k.base() - textOffset) % TWO_MIB != 0) {
             throw new IllegalArgumentException(String.format("kernel at 0x%x: base - text_offset must be 2 MiB aligned", k.base()));
         }
-        MmioRange d = layout.dtb();
-        if (d.base() % 8 != 0 || dtb.length > TWO_MIB || d.base() / TWO_MIB != (d.base() + dtb.length - 1) / TWO_MIB) {
-            throw new IllegalArgumentException(String.format("device tree of %d bytes at 0x%x breaks the arm64 boot "
-                    + "protocol (8-byte aligned, at most 2 MiB, within one 2 MiB block)", dtb.length, d.base()));
-        }
         copyFile(ram, ramRange, k.base(), kernel);
         MmioRange i = layout.initrd();
         if (initrd != null && i != null) {
             copyFile(ram, ramRange, i.base(), initrd);
         }
+    }
+
+    /**
+     * Copies the device tree into {@code ram} where {@code layout} planned it and says where the primary vCPU
+     * enters: the part that needs the assembled machine.
+     *
+     * @throws IllegalArgumentException naming the broken rule
+     */
+    public static Entry loadDtb(MemorySegment ram, MmioRange ramRange, BootLayout layout, byte[] dtb) {
+        MmioRange d = layout.dtb();
+        if (d.base() % 8 != 0 || dtb.length > TWO_MIB || d.base() / TWO_MIB != (d.base() + dtb.length - 1) / TWO_MIB) {
+            throw new IllegalArgumentException(String.format("device tree of %d bytes at 0x%x breaks the arm64 boot "
+                    + "protocol (8-byte aligned, at most 2 MiB, within one 2 MiB block)", dtb.length, d.base()));
+        }
         MemorySegment.copy(MemorySegment.ofArray(dtb), 0, ram, offset(ramRange, d.base(), dtb.length), dtb.length);
-        return new Entry(k.base(), d.base());
+        return new Entry(layout.kernel().base(), d.base());
     }
 
     private static long offset(MmioRange ram, long guestAddress, long length) {

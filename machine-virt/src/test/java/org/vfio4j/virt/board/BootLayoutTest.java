@@ -63,4 +63,19 @@ class BootLayoutTest {
         assertEquals("512M", Sizes.human(512L << 20));
         assertEquals("1536K", Sizes.human(1536L << 10));
     }
+
+    @Test
+    void sameAsComparesEveryPlacement(@TempDir Path dir) throws Exception {
+        KernelImage k = KernelImage.inspect(image(dir, 40L << 20));
+        MmioRange ram = new MmioRange(MemoryMap.RAM_BASE, 512L << 20);
+        BootLayout l = BootLayout.plan(ram, k, 4096);
+        assertTrue(l.sameAs(BootLayout.plan(ram, k, 4096)));
+        assertEquals(l, BootLayout.plan(ram, k, 4096), "agrees with the record's equals");
+        assertFalse(l.sameAs(BootLayout.plan(ram, k, 8192)), "initrd size");
+        assertFalse(l.sameAs(BootLayout.plan(ram, k, 0)), "no initrd");
+        assertFalse(BootLayout.plan(ram, k, 0).sameAs(l), "no initrd, the other way");
+        assertTrue(BootLayout.plan(ram, k, 0).sameAs(BootLayout.plan(ram, k, 0)));
+        assertFalse(l.sameAs(BootLayout.plan(ram, KernelImage.inspect(image(dir, 200L << 20)), 4096)), "kernel and DTB");
+        assertFalse(l.sameAs(new BootLayout(l.kernel(), l.initrd(), l.dtb(), false)), "Image header");
+    }
 }

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -16,6 +17,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
@@ -29,7 +31,9 @@ import org.vfio4j.virt.Main;
  * {@link GuestInitramfs} boots on machine-virt with 2 vCPUs, prints its marker, "cpus=2" and the root
  * compatible, powers off, and the VMM exits 0; a guest whose init dies (kernel panic, {@code panic=-1} resets)
  * gives a non-zero status; a missing kernel is exit 2 before KVM is touched; SIGTERM stops a running guest and
- * the VMM exits with 143.
+ * the VMM exits with 143. After each in-process run no KVM fd (/dev/kvm, VM, vCPU, vGIC) and no mapping of guest
+ * RAM's size is left in this JVM — also when the machine fails to assemble after the preboot (the VM's set-up,
+ * started beside Guice) made its VM, and when the kernel file is no arm64 Image (refused by the preboot, exit 2).
  *
  * <p>The guest kernel is the lab's own kernel {@code Image} (PL011, virtio, GICv3 built in), which the lab shares
  * read-only at its build-host path and names in {@code $VFIO4J_LAB_KERNEL}. The guest initramfs is built here,
@@ -44,6 +48,7 @@ class Arm64KvmBootLabTest {
     /** Set by the aarch64 lab for the commands it runs: the lab kernel's Image, shared at the same path. */
     private static final String KERNEL_ENV = "VFIO4J_LAB_KERNEL";
     private static final String APPEND = "console=ttyAMA0 panic=-1 quiet";
+    private static final long RAM_BYTES = 512L << 20;
     private static Path kernel = Path.of("");
     private static Path initramfs = Path.of("");
 
@@ -60,15 +65,47 @@ class Arm64KvmBootLabTest {
     private record Run(int status, String out, String err) {
     }
 
-    private static Run virt(String append) {
+    private static Run virt(String append, String... more) {
         return assertTimeoutPreemptively(BOOT_LIMIT, () -> {
+            long ramMappings = mappingsOf(RAM_BYTES);
             ByteArrayOutputStream out = new ByteArrayOutputStream();
             ByteArrayOutputStream err = new ByteArrayOutputStream();
-            int status = Main.run(new String[] {"-m", "512M", "-smp", "2", "-kernel", kernel.toString(), "-initrd",
-                    initramfs.toString(), "-append", append}, new PrintStream(out, true, StandardCharsets.UTF_8),
+            List<String> args = new ArrayList<>(List.of("-m", "512M", "-smp", "2", "-kernel", kernel.toString(), "-initrd",
+                    initramfs.toString(), "-append", append));
+            args.addAll(List.of(more));
+            int status = Main.run(args.toArray(String[]::new), new PrintStream(out, true, StandardCharsets.UTF_8),
                     new PrintStream(err, true, StandardCharsets.UTF_8));
-            return new Run(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+            Run r = new Run(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+            assertEquals(List.of(), kvmFds(), () -> "KVM fds left open after the run:\n" + r);
+            assertEquals(ramMappings, mappingsOf(RAM_BYTES), () -> "guest RAM left mapped after the run:\n" + r);
+            return r;
         }, "the guest did not finish within " + BOOT_LIMIT);
+    }
+
+    /** This JVM's fds on /dev/kvm or KVM's anonymous inodes (kvm-vm, kvm-vcpu:N, kvm-arm-vgic-v3, ...). */
+    private static List<String> kvmFds() throws IOException {
+        List<String> found = new ArrayList<>();
+        try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
+            for (Path fd : fds.toList()) {
+                try {
+                    String target = Files.readSymbolicLink(fd).toString();
+                    if (target.contains("kvm")) {
+                        found.add(fd.getFileName() + " -> " + target);
+                    }
+                } catch (IOException e) {
+                    // closed while listing (the directory's own fd, for one)
+                }
+            }
+        }
+        return found;
+    }
+
+    /** How many of this JVM's mappings are exactly {@code bytes} long. */
+    private static long mappingsOf(long bytes) throws IOException {
+        return Files.readAllLines(Path.of("/proc/self/maps")).stream().filter(l -> {
+            String[] range = l.substring(0, l.indexOf(' ')).split("-");
+            return Long.parseUnsignedLong(range[1], 16) - Long.parseUnsignedLong(range[0], 16) == bytes;
+        }).count();
     }
 
     @Test
@@ -89,6 +126,29 @@ class Arm64KvmBootLabTest {
         assertNotEquals(0, r.status(), all);
         assertTrue(r.out().contains("Kernel panic"), all);
         assertTrue(r.err().contains("reset") || r.err().contains("crash"), all);
+    }
+
+    @Test
+    void aMachineThatFailsToAssembleAfterThePrebootStartedReleasesItsVm() {
+        Run r = virt(APPEND, "-device", "nope");
+        assertEquals(2, r.status(), r.toString());
+        assertTrue(r.err().contains("vfio4j virt: -device nope: unknown device type 'nope'"), r.toString());
+        assertEquals(1, r.err().lines().filter(l -> l.startsWith("vfio4j virt:")).count(), r.toString());
+    }
+
+    @Test
+    void aKernelWithoutTheArm64ImageHeaderIsExitTwo() throws IOException {
+        Path raw = Files.write(Files.createTempDirectory("vfio4j-raw-").resolve("vmlinux"), new byte[1 << 20]);
+        Path real = kernel;
+        kernel = raw;
+        try {
+            Run r = virt(APPEND);
+            assertEquals(2, r.status(), r.toString());
+            assertTrue(r.err().contains("vfio4j virt: -kernel " + raw + ": no arm64 Image header (magic \"ARM\\x64\" at "
+                    + "byte 56); give an uncompressed arm64 Image (arch/arm64/boot/Image)"), r.toString());
+        } finally {
+            kernel = real;
+        }
     }
 
     @Test

@@ -50,7 +50,8 @@ class GuestLoaderTest {
         BootLayout layout = BootLayout.plan(RAM, ki, initrdBytes.length);
         try (Arena a = Arena.ofConfined()) {
             MemorySegment ram = a.allocate(RAM.size(), 4096);
-            GuestLoader.Entry e = GuestLoader.load(ram, RAM, layout, ki.textOffset(), k, initrd, dtb);
+            GuestLoader.loadFiles(ram, RAM, layout, ki.textOffset(), k, initrd);
+            GuestLoader.Entry e = GuestLoader.loadDtb(ram, RAM, layout, dtb);
             assertEquals(RAM.base() + 0x80000, e.pc(), "2 MiB aligned base + text_offset");
             assertEquals(0x14000010, ram.get(ValueLayout.JAVA_INT_UNALIGNED, 0x80000), "Image's first word at PC");
             byte[] file = Files.readAllBytes(k);
@@ -76,7 +77,7 @@ class GuestLoaderTest {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment ram = a.allocate(RAM.size(), 4096);
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                    () -> GuestLoader.load(ram, RAM, layout, 0, raw, null, new byte[8]));
+                    () -> GuestLoader.loadFiles(ram, RAM, layout, 0, raw, null));
             assertTrue(e.getMessage().contains("no arm64 Image header") && e.getMessage().contains("arch/arm64/boot/Image"),
                     e.getMessage());
         }
@@ -90,7 +91,7 @@ class GuestLoaderTest {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment ram = a.allocate(RAM.size(), 4096);
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                    () -> GuestLoader.load(ram, RAM, layout, 0, k, null, new byte[(2 << 20) + 8]));
+                    () -> GuestLoader.loadDtb(ram, RAM, layout, new byte[(2 << 20) + 8]));
             assertTrue(e.getMessage().contains("at most 2 MiB"), e.getMessage());
         }
     }

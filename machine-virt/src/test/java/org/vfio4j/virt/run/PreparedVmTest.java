@@ -8,22 +8,22 @@ import java.util.Objects;
 
 import org.junit.jupiter.api.Test;
 
-class KvmRunnerTest {
+class PreparedVmTest {
     @Test
     void aNonArm64HostIsToldWhereGuestsRun() {
-        String p = Objects.requireNonNull(KvmRunner.hostProblem("amd64", true));
+        String p = Objects.requireNonNull(PreparedVm.hostProblem("amd64", true));
         assertTrue(p.contains("needs KVM on an arm64 host") && p.contains("amd64") && p.contains("aarch64 lab"), p);
     }
 
     @Test
     void anArm64HostWithoutDevKvmIsToldSo() {
-        String p = Objects.requireNonNull(KvmRunner.hostProblem("aarch64", false));
+        String p = Objects.requireNonNull(PreparedVm.hostProblem("aarch64", false));
         assertTrue(p.contains("/dev/kvm"), p);
-        assertNull(KvmRunner.hostProblem("aarch64", true));
+        assertNull(PreparedVm.hostProblem("aarch64", true));
     }
 
     @Test
     void theIpaSpaceCoversTheHighPcieWindow() {
-        assertEquals(40, KvmRunner.IPA_BITS, "the memory map ends at 1 TiB");
+        assertEquals(40, PreparedVm.IPA_BITS, "the memory map ends at 1 TiB");
     }
 }
