@@ -10,6 +10,7 @@ import java.util.concurrent.CancellationException;
 import java.util.function.BooleanSupplier;
 
 import org.eclipse.jdt.annotation.Nullable;
+import org.vfio4j.virt.BootTrace;
 import org.vfio4j.virt.MachineConfig;
 import org.vfio4j.virt.board.BootLayout;
 import org.vfio4j.virt.board.Gicv3;
@@ -98,16 +99,20 @@ public final class PreparedVm implements AutoCloseable {
             requireCap(kvm, ArmKvmAbi.KVM_CAP_ARM_PSCI_0_2, "PSCI 0.2 (KVM_CAP_ARM_PSCI_0_2)");
             requireCap(kvm, ArmKvmAbi.KVM_CAP_IRQFD, "irqfd (KVM_CAP_IRQFD)");
             requireCap(kvm, ArmKvmAbi.KVM_CAP_IMMEDIATE_EXIT, "KVM_CAP_IMMEDIATE_EXIT");
+            BootTrace.mark("preboot-kvm");
             GuestRam ram = GuestRam.allocate(ramRange);
             owned.add(ram);
             KvmVm vm = kvm.createVm(IPA_BITS);
             owned.add(vm);
             MemorySlot slot = vm.mapMemory(ramRange.base(), ram.memory(), false);
             owned.add(slot);
+            BootTrace.mark("preboot-vm");
             stopIf(cancelled);
             GuestLoader.loadFiles(ram.memory(), ramRange, layout, image.textOffset(), kernel, config.initrd());
+            BootTrace.mark("preboot-files");
             stopIf(cancelled);
             List<KvmVcpu> cpus = createVcpus(vm, config.cpus());
+            BootTrace.mark("preboot-vcpus");
             // after the vCPUs: KVM sizes the redistributors by the vCPUs that exist at CTRL_INIT
             VgicV3.create(vm, MemoryMap.GIC_DIST.base(), MemoryMap.GIC_REDIST.base(), Gicv3.INTERRUPT_IDS,
                     MemoryMap.GIC_ITS.base());
