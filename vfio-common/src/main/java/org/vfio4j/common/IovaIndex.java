@@ -217,14 +217,8 @@ final class IovaIndex implements IovaAllocator.Extents {
 
     /** The entry starting exactly at {@code iova}, or {@link #NONE}. */
     long find(long iova) {
-        if (nblocks == 0) {
-            return NONE;
-        }
-        long k = key(iova);
-        int b = blockFor(k);
-        Block blk = blocks[b];
-        int i = blk.keys[blk.lo] == k ? blk.lo : blk.upper(k) - 1; // unmapping upwards: the run's first entry
-        return i >= blk.lo && blk.keys[i] == k ? pos(b, i) : NONE;
+        long p = floorPos(iova);
+        return p != NONE && iova(p) == iova ? p : NONE;
     }
 
     /** Removes the entry at {@code pos} (positions taken before are stale afterwards). */
@@ -302,7 +296,7 @@ final class IovaIndex implements IovaAllocator.Extents {
         long k = key(iova);
         int b = blockFor(k);
         Block blk = blocks[b];
-        int i = blk.upper(k) - 1;
+        int i = blk.keys[blk.lo] == k ? blk.lo : blk.upper(k) - 1; // unmapping upwards: the run's first entry
         return i < blk.lo ? NONE : pos(b, i); // only block 0 can start above k
     }
 

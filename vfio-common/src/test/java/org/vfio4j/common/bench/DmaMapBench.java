@@ -122,23 +122,16 @@ public final class DmaMapBench {
             long jit0 = jitMillis();
             // The two ways of using vfio-common alternate too: the first Java round after C pays for the collector
             // and heap left by the round before.
-            long[] j, a;
-            long gcJ, gcA;
-            if (round % 2 == 0) {
+            long[][] java = new long[2][];   // [0] vIOMMU style, [1] with handles
+            long[] gc = new long[2];
+            for (int k = 0; k < 2; k++) {
+                int way = (round + k) % 2;
                 long g0 = gcMillis();
-                j = javaRound(group, size, true);
-                long g1 = gcMillis();
-                a = javaRound(group, size, false);
-                gcJ = g1 - g0;
-                gcA = gcMillis() - g1;
-            } else {
-                long g0 = gcMillis();
-                a = javaRound(group, size, false);
-                long g1 = gcMillis();
-                j = javaRound(group, size, true);
-                gcA = g1 - g0;
-                gcJ = gcMillis() - g1;
+                java[way] = javaRound(group, size, way == 0);
+                gc[way] = gcMillis() - g0;
             }
+            long[] j = java[0], a = java[1];
+            long gcJ = gc[0], gcA = gc[1];
             long[] raw = rawRound(group, size);
             if (c.length == 0) {
                 c = cRound(cExe, group, size);
