@@ -188,16 +188,21 @@ final class DmaMapper {
     }
 
     synchronized boolean isLive(DmaMapping m) {
-        long p = byIova.find(m.iova());
-        return p != IovaIndex.NONE && byIova.generation(p) == m.generation();
+        return livePos(m) != IovaIndex.NONE;
     }
 
     /** Unmaps {@code m} if it is still mapped (not unmapped another way, nor replaced by a later mapping). */
     synchronized void unmap(DmaMapping m) {
-        long p = byIova.find(m.iova());
-        if (p != IovaIndex.NONE && byIova.generation(p) == m.generation()) {
+        long p = livePos(m);
+        if (p != IovaIndex.NONE) {
             unmapAt(p);
         }
+    }
+
+    /** {@code m}'s entry, or {@link IovaIndex#NONE} when its IOVA is free or holds a later mapping. */
+    private long livePos(DmaMapping m) {
+        long p = byIova.find(m.iova());
+        return p != IovaIndex.NONE && byIova.generation(p) == m.generation() ? p : IovaIndex.NONE;
     }
 
     /**

@@ -302,17 +302,8 @@ final class IovaIndex implements IovaAllocator.Extents {
 
     /** The entry with the least IOVA strictly above {@code iova}, or {@link #NONE}. */
     long higherPos(long iova) {
-        if (nblocks == 0) {
-            return NONE;
-        }
-        long k = key(iova);
-        int b = blockFor(k);
-        Block blk = blocks[b];
-        int i = blk.upper(k);
-        if (i < blk.hi) {
-            return pos(b, i);
-        }
-        return b + 1 < nblocks ? pos(b + 1, blocks[b + 1].lo) : NONE;
+        long p = floorPos(iova);
+        return p == NONE ? firstPos() : nextPos(p);
     }
 
     /** The entry with the least IOVA, or {@link #NONE}. */

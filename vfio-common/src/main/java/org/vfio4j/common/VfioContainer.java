@@ -45,12 +45,11 @@ public final class VfioContainer implements AutoCloseable {
     /** Buffers this container allocated and that are still open: closed with the container, memory included. */
     private final java.util.Set<DmaBuffer> buffers = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private @Nullable IommuType iommuType;
-    private @Nullable IommuInfo iommuInfo;
     /**
-     * The IOMMU info {@link #map} may use without taking this container's lock (one monitor less per map): set
-     * when a DMA map found the container able to map, cleared whenever {@link #iommuInfo} is.
+     * The IOMMU info as of the last query, set only once the backend is known to map DMA. Volatile so that
+     * {@link #map} reads it without this container's lock (one monitor less per map); written under the lock.
      */
-    private volatile @Nullable IommuInfo mapInfo;
+    private volatile @Nullable IommuInfo iommuInfo;
     private volatile boolean closed;
 
     private VfioContainer(int fd, boolean allowNoIommu, IommuGroups sysfs) {
@@ -169,7 +168,6 @@ public final class VfioContainer implements AutoCloseable {
             throw e;
         }
         iommuInfo = null; // a new group can shrink the valid IOVA ranges
-        mapInfo = null;
         VfioGroup g = new VfioGroup(this, number, gfd, path, sysfs);
         groups.add(g);
         return g;
@@ -228,7 +226,6 @@ public final class VfioContainer implements AutoCloseable {
             iommuType = null;
         }
         iommuInfo = null;
-        mapInfo = null;
     }
 
     /** The attached groups. */
@@ -248,7 +245,6 @@ public final class VfioContainer implements AutoCloseable {
      */
     public synchronized IommuInfo iommuInfo() {
         iommuInfo = null;
-        mapInfo = null;
         return cachedIommuInfo();
     }
 
@@ -298,7 +294,7 @@ public final class VfioContainer implements AutoCloseable {
      * @see DmaPermission for how READ/WRITE/EXEC/NO_EXEC map onto the kernel
      */
     public DmaMapping map(Arena owner, MemorySegment segment, long iova, Set<DmaPermission> permissions) {
-        IommuInfo info = mapInfo;
+        IommuInfo info = iommuInfo;
         return dma.map(owner, segment, iova, permissions, info != null ? info : dmaInfo("DMA map"));
     }
 
@@ -358,9 +354,7 @@ public final class VfioContainer implements AutoCloseable {
             throw VfioException.refused(op, "a no-IOMMU container cannot map DMA: the device would see physical "
                     + "addresses and nothing would be isolated");
         }
-        IommuInfo info = cachedIommuInfo();
-        mapInfo = info;
-        return info;
+        return cachedIommuInfo();
     }
 
     /** The live DMA mappings, in IOVA order. */
