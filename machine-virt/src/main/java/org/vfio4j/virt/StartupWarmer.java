@@ -11,10 +11,10 @@ import org.vfio4j.virt.fdt.Libfdt;
  * with Guice.
  *
  * <p>Why: each distinct C signature called through FFM spins a stub class and a dozen LambdaForms the first
- * time it is linked, which the JDK 25 AOT cache cannot keep. The VMM links about a dozen before the guest runs
- * (libfdt's sequential-write API, libc's {@code open}/{@code ioctl}/{@code mmap}, the vCPU threads' signal calls,
- * in the order the main thread needs them: started last, the warm-up was still linking libfdt when the main thread
- * got there, and both linked the same calls);
+ * time it is linked, which the JDK 25 AOT cache cannot keep. The VMM links five before the guest runs (libfdt's
+ * sequential-write API, four signatures, and vfio-common's one for every system call, in the order the main thread
+ * needs them: started last, the warm-up was still linking libfdt when the main thread got there, and both linked
+ * the same calls);
  * under an emulated JVM (the aarch64 lab) that is ~0.1 s each, on the boot's critical path. Done here, on a
  * host with a second CPU, it overlaps with Guice's start-up instead. The work is idempotent and its results are
  * only the JVM's own (initialised classes, linked call sites): the main thread does every call again for real
@@ -37,10 +37,9 @@ final class StartupWarmer implements Runnable {
             // in the order the main thread needs them: the device tree, then KVM, then the vCPU threads
             linkLibfdt();
             ClassLoader loader = StartupWarmer.class.getClassLoader();
-            // open, ioctl, mmap: the preboot thread (run.Preboot) needs them first and has usually linked them by
-            // now; the class initialiser runs once, so this only waits for it then
+            // every system call (one signature: syscall(2)): the preboot thread (run.Preboot) needs it first and has
+            // usually linked it by now; the class initialiser runs once, so this only waits for it then
             Class.forName("org.vfio4j.common.sys.Native", true, loader);
-            Class.forName("org.vfio4j.virt.kvm.KvmSys", true, loader);     // the vCPU threads' signal calls
             BootTrace.mark("warm-up-done");   // after "injector": the main thread may have linked some itself
         } catch (ClassNotFoundException | RuntimeException | LinkageError e) {
             // the main thread makes the same calls and reports what is wrong

@@ -1,21 +1,17 @@
 package org.vfio4j.virt.pci;
 
 import static java.lang.foreign.ValueLayout.JAVA_INT;
-import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
 import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.lang.invoke.MethodHandle;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.PriorityQueue;
 
 import org.vfio4j.common.EventFd;
+import org.vfio4j.common.sys.Native;
 import org.vfio4j.pci.PciEventLoop;
 
 /**
@@ -28,9 +24,6 @@ import org.vfio4j.pci.PciEventLoop;
  * path never come here: they go from VFIO's eventfd to KVM's irqfd in the kernel.
  */
 final class PollLoop implements PciEventLoop, AutoCloseable {
-    private static final MethodHandle POLL = Linker.nativeLinker().downcallHandle(
-            Linker.nativeLinker().defaultLookup().findOrThrow("poll"),
-            FunctionDescriptor.of(JAVA_INT, ValueLayout.ADDRESS, JAVA_LONG, JAVA_INT));
     private static final short POLLIN = 1;
 
     private final EventFd wake = EventFd.create();
@@ -111,7 +104,7 @@ final class PollLoop implements PciEventLoop, AutoCloseable {
     }
 
     /** One poll over the current watches (the set may change while it waits: closing one signals the wake fd). */
-    private void pollOnce() throws Throwable {
+    private void pollOnce() {
         List<Watch> ws;
         long timeoutMs;
         synchronized (this) {
@@ -127,7 +120,7 @@ final class PollLoop implements PciEventLoop, AutoCloseable {
                 fds.set(JAVA_INT, 8L * (i + 1), ws.get(i).eventFd.fd());
                 fds.set(JAVA_SHORT, 8L * (i + 1) + 4, POLLIN);
             }
-            int n = (int) POLL.invokeExact(fds, (long) ws.size() + 1, (int) Math.min(timeoutMs, Integer.MAX_VALUE));
+            int n = Native.poll(fds, ws.size() + 1, (int) Math.min(timeoutMs, Integer.MAX_VALUE));
             if (closed) {
                 return;
             }

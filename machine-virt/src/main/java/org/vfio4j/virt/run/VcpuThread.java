@@ -14,8 +14,8 @@ import org.vfio4j.virt.kvm.VcpuExit;
  * <p>Why a signal to stop: a vCPU idling in WFI (or powered off, waiting for PSCI CPU_ON) stays in the kernel
  * with no exit to user space. The thread blocks SIGUSR1 for itself, tells KVM to unblock it during KVM_RUN
  * (KVM_SET_SIGNAL_MASK), and {@link #stop()} sets {@code immediate_exit} and sends SIGUSR1 to this thread
- * only: KVM_RUN returns EINTR and no handler ever runs. The thread's pthread id is used only while the thread
- * is known to be alive (under {@link #lock}), because JVM threads are detached.
+ * only: KVM_RUN returns EINTR and no handler ever runs. The thread's kernel id is used only while the thread
+ * is known to be alive (under {@link #lock}): once it has ended, the id may name another thread.
  */
 final class VcpuThread implements Runnable {
     private final KvmVcpu cpu;
@@ -25,7 +25,7 @@ final class VcpuThread implements Runnable {
     private final java.util.concurrent.CountDownLatch ready = new java.util.concurrent.CountDownLatch(1);
     private final Thread thread;
     private volatile boolean stopping;
-    private long pthread;
+    private int tid;
     private boolean alive;
 
     VcpuThread(KvmVcpu cpu, ExitHandler handler, CompletableFuture<RunOutcome> outcome) {
@@ -50,7 +50,7 @@ final class VcpuThread implements Runnable {
         try {
             cpu.setSignalMask(KvmSys.blockStopSignal());
             synchronized (lock) {
-                pthread = KvmSys.pthreadSelf();
+                tid = KvmSys.threadId();
                 alive = true;
             }
         } catch (RuntimeException e) {
@@ -95,7 +95,7 @@ final class VcpuThread implements Runnable {
         cpu.requestStop();
         synchronized (lock) {
             if (alive) {
-                KvmSys.kick(pthread);
+                KvmSys.kick(tid);
             }
         }
     }

@@ -12,7 +12,7 @@ import java.lang.foreign.MemoryLayout.PathElement;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
 import java.lang.invoke.MethodHandle;
-import java.lang.invoke.VarHandle;
+import java.lang.ref.Reference;
 
 /**
  * The Linux system calls vfio4j needs, as FFM downcalls into libc with {@code errno} captured.
@@ -23,6 +23,16 @@ import java.lang.invoke.VarHandle;
  * fast path (DMA map/unmap, region access, eventfd reads). {@code errno} is read through
  * {@link Linker.Option#captureCallState(String...)} into a per-thread segment, so it cannot be clobbered
  * by the JVM between the call and the read.
+ *
+ * <p>Why every call goes through libc's {@code syscall(2)}: the JDK spins a stub class and about ten
+ * LambdaForm classes for each distinct C signature it links, at run time (the AOT cache keeps none of them):
+ * ~0.1 s a signature in the emulated aarch64 lab, where machine-virt's start-up is timed against QEMU's. One
+ * signature, {@code long syscall(long, ...)} with six {@code long} arguments, serves every call here and the
+ * vCPU threads' signal calls. Pointers travel as addresses: each wrapper checks that its segment is native,
+ * alive and usable by the calling thread, and keeps it reachable until the call returns, as the linker does for
+ * an {@code ADDRESS} argument. (What a linked {@code ADDRESS} argument adds, and this does not: a shared
+ * arena closed by another thread <em>during</em> the call. vfio4j closes its shared arenas only after the
+ * threads that use them have stopped.)
  *
  * {@snippet :
  * int fd = Native.open("/dev/vfio/vfio", Native.O_RDWR | Native.O_CLOEXEC);
@@ -38,128 +48,100 @@ public final class Native {
     public static final int MAP_SHARED = 1, MAP_PRIVATE = 2, MAP_ANONYMOUS = 0x20;
     public static final int EFD_SEMAPHORE = 1, EFD_NONBLOCK = 0x800, EFD_CLOEXEC = 0x80000;
     public static final short POLLIN = 1, POLLERR = 8, POLLHUP = 16;
+    /** rt_sigprocmask(2)'s {@code how}. */
+    public static final int SIG_BLOCK = 0, SIG_UNBLOCK = 1, SIG_SETMASK = 2;
+    /** The kernel's signal set: 64 signals, 8 bytes (glibc's {@code sigset_t} is 128). */
+    public static final long KERNEL_SIGSET_BYTES = 8;
 
+    private static final int AT_FDCWD = -100;
+    private static final int EINTR = 4;
     private static final Linker LINKER = Linker.nativeLinker();
     private static final StructLayout CAPTURE = Linker.Option.captureStateLayout();
-    private static final VarHandle ERRNO = CAPTURE.varHandle(PathElement.groupElement("errno"));
-    private static final Linker.Option ERRNO_OPT = Linker.Option.captureCallState("errno");
+    /** Where errno sits in the capture state (read with a plain get: a layout path's VarHandle spins classes). */
+    private static final long ERRNO_OFFSET = CAPTURE.byteOffset(PathElement.groupElement("errno"));
     /** One errno slot per thread, freed with the thread (auto arena). */
     private static final ThreadLocal<MemorySegment> STATE =
             ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(CAPTURE));
+    private static final MethodHandle SYSCALL = LINKER.downcallHandle(LINKER.defaultLookup().findOrThrow("syscall"),
+            FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG),
+            Linker.Option.captureCallState("errno"), Linker.Option.firstVariadicArg(1));
 
-    private static final MethodHandle OPEN = downcall("open",
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT), Linker.Option.firstVariadicArg(2));
-    private static final MethodHandle IOCTL_PTR = downcall("ioctl",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS), Linker.Option.firstVariadicArg(2));
-    private static final MethodHandle IOCTL_LONG = downcall("ioctl",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG), Linker.Option.firstVariadicArg(2));
-    private static final MethodHandle MMAP = downcall("mmap",
-            FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG));
-    // Linked on first use, one holder per signature: each distinct signature spins a stub class and a dozen
-    // LambdaForms at run time (about 0.1 s in the emulated aarch64 lab, where machine-virt's start-up is timed
-    // against QEMU's), and a VMM's start-up needs none of these (close and munmap: only at tear-down).
-    private static final class Close {
-        static final MethodHandle H = downcall("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
-    }
-
-    private static final class Munmap {
-        static final MethodHandle H = downcall("munmap", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG));
-    }
-
-    private static final class Eventfd {
-        static final MethodHandle H = downcall("eventfd", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
-    }
-
-    private static final class ReadWrite {
-        static final MethodHandle READ = downcall("read", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
-        static final MethodHandle WRITE = downcall("write", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
-    }
-
-    private static final class Positional {
-        static final MethodHandle PREAD = downcall("pread",
-                FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG));
-        static final MethodHandle PWRITE = downcall("pwrite",
-                FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG));
-    }
-
-    private static final class Poll {
-        static final MethodHandle H = downcall("poll", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
-    }
-
+    /** Error paths only: linked on first use. */
     private static final class Strerror {
         static final MethodHandle H = LINKER.downcallHandle(
                 LINKER.defaultLookup().findOrThrow("strerror"), FunctionDescriptor.of(ADDRESS, JAVA_INT));
     }
 
-    private static final int EINTR = 4;
-
     private Native() {
     }
 
-    private static MethodHandle downcall(String name, FunctionDescriptor fd, Linker.Option... extra) {
-        Linker.Option[] opts = new Linker.Option[extra.length + 1];
-        opts[0] = ERRNO_OPT;
-        System.arraycopy(extra, 0, opts, 1, extra.length);
-        return LINKER.downcallHandle(LINKER.defaultLookup().findOrThrow(name), fd, opts);
+    /** System call {@code nr}: its result, or {@code -errno}. */
+    private static long syscall(long nr, long a, long b, long c, long d, long e, long f) {
+        try {
+            MemorySegment st = STATE.get();
+            long r = (long) SYSCALL.invokeExact(st, nr, a, b, c, d, e, f);
+            return r == -1 ? -(long) st.get(JAVA_INT, ERRNO_OFFSET) : r;
+        } catch (Throwable t) {
+            throw new AssertionError("FFM downcall failed unexpectedly", t);
+        }
     }
 
-    private static int errno(MemorySegment state) {
-        return (int) ERRNO.get(state, 0L);
+    /** {@link #syscall}, again while it fails with EINTR. */
+    private static long restarting(long nr, long a, long b, long c, long d, long e, long f) {
+        long r;
+        do {
+            r = syscall(nr, a, b, c, d, e, f);
+        } while (r == -EINTR);
+        return r;
     }
 
-    private static AssertionError linkage(Throwable t) {
-        return new AssertionError("FFM downcall failed unexpectedly", t);
+    /**
+     * The address to hand the kernel for {@code s}: refused unless {@code s} is native (not a Java array), its
+     * arena is open and the calling thread may use it, which is what the linker checks for an ADDRESS argument.
+     */
+    private static long address(MemorySegment s) {
+        if (!s.isNative()) {
+            throw new IllegalArgumentException("a system call needs native memory, not a heap segment: " + s);
+        }
+        if (!s.scope().isAlive()) {
+            throw new IllegalStateException("the segment's arena is already closed: " + s);
+        }
+        if (!s.isAccessibleBy(Thread.currentThread())) {
+            throw new WrongThreadException("the segment's arena is confined to another thread: " + s);
+        }
+        return s.address();
     }
 
-    /** open(2): the new fd, or {@code -errno}. */
+    /** open(2) (as openat relative to the working directory): the new fd, or {@code -errno}. */
     public static int open(String path, int flags) {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment p = a.allocateFrom(path);
-            MemorySegment st = STATE.get();
-            int r = (int) OPEN.invokeExact(st, p, flags, 0);
-            return r < 0 ? -errno(st) : r;
-        } catch (Throwable t) {
-            throw linkage(t);
+            return (int) restarting(Sysno.OPENAT, AT_FDCWD, p.address(), flags, 0, 0, 0);
         }
     }
 
     /** close(2): 0 or {@code -errno}. */
     public static int close(int fd) {
-        try {
-            MemorySegment st = STATE.get();
-            int r = (int) Close.H.invokeExact(st, fd);
-            return r < 0 ? -errno(st) : r;
-        } catch (Throwable t) {
-            throw linkage(t);
-        }
+        return (int) syscall(Sysno.CLOSE, fd, 0, 0, 0, 0, 0);
     }
 
-    /** ioctl(2) with a pointer argument: the ioctl's non-negative result, or {@code -errno}. */
+    /** ioctl(2) with a pointer argument, retried on EINTR: the ioctl's non-negative result, or {@code -errno}. */
     public static int ioctl(int fd, long request, MemorySegment arg) {
-        try {
-            MemorySegment st = STATE.get();
-            int r;
-            do {
-                r = (int) IOCTL_PTR.invokeExact(st, fd, request, arg);
-            } while (r < 0 && errno(st) == EINTR);
-            return r < 0 ? -errno(st) : r;
-        } catch (Throwable t) {
-            throw linkage(t);
-        }
+        long r = restarting(Sysno.IOCTL, fd, request, address(arg), 0, 0, 0);
+        Reference.reachabilityFence(arg);
+        return (int) r;
     }
 
-    /** ioctl(2) with an integer argument (e.g. VFIO_CHECK_EXTENSION): the result, or {@code -errno}. */
+    /** ioctl(2) with an integer argument (e.g. VFIO_CHECK_EXTENSION), retried on EINTR: the result, or {@code -errno}. */
     public static int ioctl(int fd, long request, long arg) {
-        try {
-            MemorySegment st = STATE.get();
-            int r;
-            do {
-                r = (int) IOCTL_LONG.invokeExact(st, fd, request, arg);
-            } while (r < 0 && errno(st) == EINTR);
-            return r < 0 ? -errno(st) : r;
-        } catch (Throwable t) {
-            throw linkage(t);
-        }
+        return (int) restarting(Sysno.IOCTL, fd, request, arg, 0, 0, 0);
+    }
+
+    /**
+     * ioctl(2) made once, EINTR included: for {@code KVM_RUN}, where EINTR is how a vCPU thread is told to stop.
+     */
+    public static int ioctlOnce(int fd, long request, long arg) {
+        return (int) syscall(Sysno.IOCTL, fd, request, arg, 0, 0, 0);
     }
 
     /**
@@ -167,13 +149,7 @@ public final class Native {
      * (a value in {@code [-4095, -1]}, like the kernel's MAP_FAILED encoding).
      */
     public static long mmap(long length, int prot, int flags, int fd, long offset) {
-        try {
-            MemorySegment st = STATE.get();
-            MemorySegment r = (MemorySegment) MMAP.invokeExact(st, MemorySegment.NULL, length, prot, flags, fd, offset);
-            return r.address() == -1L ? -errno(st) : r.address();
-        } catch (Throwable t) {
-            throw linkage(t);
-        }
+        return syscall(Sysno.MMAP, 0, length, prot, flags, fd, offset);
     }
 
     /** True when a {@link #mmap} result is an error code. */
@@ -183,80 +159,48 @@ public final class Native {
 
     /** munmap(2): 0 or {@code -errno}. */
     public static int munmap(long address, long length) {
-        try {
-            MemorySegment st = STATE.get();
-            int r = (int) Munmap.H.invokeExact(st, MemorySegment.ofAddress(address), length);
-            return r < 0 ? -errno(st) : r;
-        } catch (Throwable t) {
-            throw linkage(t);
-        }
+        return (int) syscall(Sysno.MUNMAP, address, length, 0, 0, 0, 0);
     }
 
     /** eventfd(2): the new fd, or {@code -errno}. */
     public static int eventfd(int initval, int flags) {
-        try {
-            MemorySegment st = STATE.get();
-            int r = (int) Eventfd.H.invokeExact(st, initval, flags);
-            return r < 0 ? -errno(st) : r;
-        } catch (Throwable t) {
-            throw linkage(t);
-        }
+        return (int) syscall(Sysno.EVENTFD2, initval, flags, 0, 0, 0, 0);
     }
 
     /** read(2), retried on EINTR: bytes read, or {@code -errno}. */
     public static long read(int fd, MemorySegment buf, long count) {
-        try {
-            MemorySegment st = STATE.get();
-            long r;
-            do {
-                r = (long) ReadWrite.READ.invokeExact(st, fd, buf, count);
-            } while (r < 0 && errno(st) == EINTR);
-            return r < 0 ? -errno(st) : r;
-        } catch (Throwable t) {
-            throw linkage(t);
-        }
+        long r = restarting(Sysno.READ, fd, address(buf), checked(buf, count), 0, 0, 0);
+        Reference.reachabilityFence(buf);
+        return r;
     }
 
     /** write(2), retried on EINTR: bytes written, or {@code -errno}. */
     public static long write(int fd, MemorySegment buf, long count) {
-        try {
-            MemorySegment st = STATE.get();
-            long r;
-            do {
-                r = (long) ReadWrite.WRITE.invokeExact(st, fd, buf, count);
-            } while (r < 0 && errno(st) == EINTR);
-            return r < 0 ? -errno(st) : r;
-        } catch (Throwable t) {
-            throw linkage(t);
-        }
+        long r = restarting(Sysno.WRITE, fd, address(buf), checked(buf, count), 0, 0, 0);
+        Reference.reachabilityFence(buf);
+        return r;
     }
 
     /** pread(2), retried on EINTR: bytes read, or {@code -errno}. */
     public static long pread(int fd, MemorySegment buf, long count, long offset) {
-        try {
-            MemorySegment st = STATE.get();
-            long r;
-            do {
-                r = (long) Positional.PREAD.invokeExact(st, fd, buf, count, offset);
-            } while (r < 0 && errno(st) == EINTR);
-            return r < 0 ? -errno(st) : r;
-        } catch (Throwable t) {
-            throw linkage(t);
-        }
+        long r = restarting(Sysno.PREAD64, fd, address(buf), checked(buf, count), offset, 0, 0);
+        Reference.reachabilityFence(buf);
+        return r;
     }
 
     /** pwrite(2), retried on EINTR: bytes written, or {@code -errno}. */
     public static long pwrite(int fd, MemorySegment buf, long count, long offset) {
-        try {
-            MemorySegment st = STATE.get();
-            long r;
-            do {
-                r = (long) Positional.PWRITE.invokeExact(st, fd, buf, count, offset);
-            } while (r < 0 && errno(st) == EINTR);
-            return r < 0 ? -errno(st) : r;
-        } catch (Throwable t) {
-            throw linkage(t);
+        long r = restarting(Sysno.PWRITE64, fd, address(buf), checked(buf, count), offset, 0, 0);
+        Reference.reachabilityFence(buf);
+        return r;
+    }
+
+    /** {@code count}, refused when it runs past the end of {@code buf} (the kernel would read or write beyond it). */
+    private static long checked(MemorySegment buf, long count) {
+        if (count < 0 || count > buf.byteSize()) {
+            throw new IndexOutOfBoundsException(count + " bytes do not fit a segment of " + buf.byteSize());
         }
+        return count;
     }
 
     /**
@@ -268,17 +212,80 @@ public final class Native {
             MemorySegment pfd = a.allocate(8, 4);
             pfd.set(JAVA_INT, 0, fd);
             pfd.set(JAVA_SHORT, 4, events);
-            MemorySegment st = STATE.get();
-            int r;
-            do {
-                r = (int) Poll.H.invokeExact(st, pfd, 1L, timeoutMillis);
-            } while (r < 0 && errno(st) == EINTR);
-            if (r < 0) {
-                return -errno(st);
+            int r = poll(pfd, 1, timeoutMillis);
+            return r <= 0 ? r : pfd.get(JAVA_SHORT, 6) & 0xffff;
+        }
+    }
+
+    /**
+     * poll(2) over {@code nfds} {@code struct pollfd}s (8 bytes each: fd, events, revents) in {@code fds}, waiting
+     * at most {@code timeoutMillis} (negative: no limit): how many have events, 0 on timeout, or {@code -errno}.
+     * EINTR is retried with the full timeout again.
+     */
+    public static int poll(MemorySegment fds, int nfds, int timeoutMillis) {
+        checked(fds, 8L * nfds);
+        try (Arena a = Arena.ofConfined()) {
+            long ts = 0;
+            if (timeoutMillis >= 0) {
+                MemorySegment t = a.allocate(16, 8);
+                t.set(JAVA_LONG, 0, timeoutMillis / 1000);
+                t.set(JAVA_LONG, 8, (timeoutMillis % 1000) * 1_000_000L);
+                ts = t.address();
             }
-            return r == 0 ? 0 : pfd.get(JAVA_SHORT, 6) & 0xffff;
-        } catch (Throwable t) {
-            throw linkage(t);
+            long r = restarting(Sysno.PPOLL, address(fds), nfds, ts, 0, KERNEL_SIGSET_BYTES, 0);
+            Reference.reachabilityFence(fds);
+            return (int) r;
+        }
+    }
+
+    /** getpid(2). */
+    public static int getpid() {
+        return (int) syscall(Sysno.GETPID, 0, 0, 0, 0, 0, 0);
+    }
+
+    /** gettid(2): the calling thread's kernel id, as {@link #tgkill} takes it. */
+    public static int gettid() {
+        return (int) syscall(Sysno.GETTID, 0, 0, 0, 0, 0, 0);
+    }
+
+    /** tgkill(2): signal {@code sig} to thread {@code tid} of this process: 0 or {@code -errno}. */
+    public static int tgkill(int tid, int sig) {
+        return (int) syscall(Sysno.TGKILL, getpid(), tid, sig, 0, 0, 0);
+    }
+
+    /**
+     * setpriority(2) of one thread ({@code PRIO_PROCESS} with a kernel thread id: Linux schedules threads, and
+     * each has its own nice value): 0 or {@code -errno}. Raising the nice value needs no privilege.
+     */
+    public static int setThreadNice(int tid, int nice) {
+        return (int) syscall(Sysno.SETPRIORITY, 0, tid, nice, 0, 0, 0);
+    }
+
+    /**
+     * rt_sigprocmask(2) for the calling thread with kernel signal sets ({@link #KERNEL_SIGSET_BYTES} each):
+     * 0 or {@code -errno}. {@code set} or {@code old} may be {@link MemorySegment#NULL}.
+     */
+    public static int sigprocmask(int how, MemorySegment set, MemorySegment old) {
+        long r = syscall(Sysno.RT_SIGPROCMASK, how, sigset(set), sigset(old), KERNEL_SIGSET_BYTES, 0, 0);
+        Reference.reachabilityFence(set);
+        Reference.reachabilityFence(old);
+        return (int) r;
+    }
+
+    private static long sigset(MemorySegment s) {
+        return s.address() == 0 ? 0 : address(s.asSlice(0, KERNEL_SIGSET_BYTES));
+    }
+
+    /**
+     * Sets signal {@code sig}'s disposition to SIG_IGN (rt_sigaction(2) with the kernel's
+     * {@code struct sigaction}: handler, flags, restorer, mask — the same 32 bytes on arm64 and x86_64):
+     * 0 or {@code -errno}.
+     */
+    public static int ignoreSignal(int sig) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment act = a.allocate(32, 8);   // zeroed: flags 0, no restorer, empty mask
+            act.set(JAVA_LONG, 0, 1L);                // SIG_IGN
+            return (int) syscall(Sysno.RT_SIGACTION, sig, act.address(), 0, KERNEL_SIGSET_BYTES, 0, 0);
         }
     }
 
@@ -288,7 +295,7 @@ public final class Native {
             MemorySegment s = (MemorySegment) Strerror.H.invokeExact(errno);
             return s.reinterpret(256).getString(0);
         } catch (Throwable t) {
-            throw linkage(t);
+            throw new AssertionError("FFM downcall failed unexpectedly", t);
         }
     }
 }
