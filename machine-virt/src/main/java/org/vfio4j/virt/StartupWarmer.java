@@ -34,6 +34,7 @@ final class StartupWarmer implements Runnable {
     @Override
     public void run() {
         try {
+            JitPriority.lower();
             // in the order the main thread needs them: the device tree, then KVM, then the vCPU threads
             linkLibfdt();
             ClassLoader loader = StartupWarmer.class.getClassLoader();
