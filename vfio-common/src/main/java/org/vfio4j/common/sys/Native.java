@@ -205,7 +205,7 @@ public final class Native {
 
     /**
      * poll(2) on one fd for {@code events}: the revents bits, 0 on timeout, or {@code -errno}.
-     * EINTR is retried with the full timeout again (callers wait for an event, not a precise duration).
+     * EINTR is retried with the time left (ppoll(2) writes it back).
      */
     public static int poll(int fd, short events, int timeoutMillis) {
         try (Arena a = Arena.ofConfined()) {
@@ -220,7 +220,7 @@ public final class Native {
     /**
      * poll(2) over {@code nfds} {@code struct pollfd}s (8 bytes each: fd, events, revents) in {@code fds}, waiting
      * at most {@code timeoutMillis} (negative: no limit): how many have events, 0 on timeout, or {@code -errno}.
-     * EINTR is retried with the full timeout again.
+     * EINTR is retried with the time left (ppoll(2) writes it back into the timespec the retry passes again).
      */
     public static int poll(MemorySegment fds, int nfds, int timeoutMillis) {
         checked(fds, 8L * nfds);
