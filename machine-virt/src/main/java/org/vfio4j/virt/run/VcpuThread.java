@@ -60,13 +60,18 @@ final class VcpuThread implements Runnable {
         }
         ready.countDown();
         long exits = 0;
+        long userNanos = 0;   // with the trace on: time from KVM_RUN's return to the exit handled
         try {
             while (!stopping) {
                 VcpuExit exit = cpu.run();
                 if (exits++ == 0 && BootTrace.on()) {
                     BootTrace.mark("vcpu" + cpu.id() + "-first-exit");
                 }
+                long t = BootTrace.on() ? System.nanoTime() : 0;
                 RunOutcome end = handler.handle(cpu.id(), exit);
+                if (BootTrace.on()) {
+                    userNanos += System.nanoTime() - t;
+                }
                 if (exits == 1 && BootTrace.on()) {
                     BootTrace.mark("vcpu" + cpu.id() + "-first-exit-handled");
                 }
@@ -81,7 +86,7 @@ final class VcpuThread implements Runnable {
             outcome.complete(RunOutcome.failed("vCPU " + cpu.id() + " failed: " + e));
         } finally {
             if (BootTrace.on()) {
-                BootTrace.mark("vcpu" + cpu.id() + "-exits=" + exits);
+                BootTrace.mark("vcpu" + cpu.id() + "-exits=" + exits + "-handled-in-ms=" + userNanos / 1_000_000);
             }
             synchronized (lock) {
                 alive = false;
