@@ -35,11 +35,21 @@ final class JitPriority {
         }
         int lowered = 0;
         for (String task : tasks) {
-            if (isCompiler(Path.of("/proc/self/task", task, "comm")) && Native.setThreadNice(Integer.parseInt(task), NICE) == 0) {
+            if (isThreadId(task) && isCompiler(Path.of("/proc/self/task", task, "comm"))
+                    && Native.setThreadNice(Integer.parseInt(task), NICE) == 0) {
                 lowered++;
             }
         }
         return lowered;
+    }
+
+    private static boolean isThreadId(String name) {
+        for (int i = 0; i < name.length(); i++) {
+            if (name.charAt(i) < '0' || name.charAt(i) > '9') {
+                return false;
+            }
+        }
+        return !name.isEmpty() && name.length() < 10;
     }
 
     /** Whether the thread whose {@code comm} file this is runs a JIT compiler ("C1 CompilerThre", "C2 ..."). */

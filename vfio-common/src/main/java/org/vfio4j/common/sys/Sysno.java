@@ -1,33 +1,42 @@
 package org.vfio4j.common.sys;
 
+import java.util.List;
+
 /**
  * System call numbers of the two architectures vfio4j runs on: arm64 (the kernel's generic table) and x86_64.
  *
  * <p>Why numbers and not libc's named wrappers: {@link Native} makes every system call through libc's
  * {@code syscall(2)}, so one FFM downcall stub serves them all (see {@link Native}). On any other architecture
  * every number is -1, which the kernel answers with ENOSYS: each call then fails with a clear errno instead of
- * calling the wrong system call.
+ * calling the wrong system call. {@code SysnoHeaderTest} checks both tables against the kernel's headers.
  */
 final class Sysno {
-    static final int IOCTL, OPENAT, CLOSE, READ, WRITE, PREAD64, PWRITE64, PPOLL, MMAP, MUNMAP, EVENTFD2,
-            RT_SIGACTION, RT_SIGPROCMASK, GETPID, GETTID, TGKILL, SETPRIORITY;
+    /** The calls, in the order of the tables below (the kernel's names, without {@code __NR_}). */
+    static final List<String> NAMES = List.of("ioctl", "openat", "close", "read", "write", "pread64", "pwrite64",
+            "ppoll", "mmap", "munmap", "eventfd2", "rt_sigaction", "rt_sigprocmask", "getpid", "gettid", "tgkill",
+            "setpriority");
+    private static final int[] ARM64 = {29, 56, 57, 63, 64, 67, 68, 73, 222, 215, 19, 134, 135, 172, 178, 131, 140};
+    private static final int[] X86_64 = {16, 257, 3, 0, 1, 17, 18, 271, 9, 11, 290, 13, 14, 39, 186, 234, 141};
 
-    static {
-        String arch = System.getProperty("os.arch", "");
-        if (arch.equals("aarch64")) {
-            IOCTL = 29; OPENAT = 56; CLOSE = 57; READ = 63; WRITE = 64; PREAD64 = 67; PWRITE64 = 68; PPOLL = 73;
-            MMAP = 222; MUNMAP = 215; EVENTFD2 = 19; RT_SIGACTION = 134; RT_SIGPROCMASK = 135; GETPID = 172;
-            GETTID = 178; TGKILL = 131; SETPRIORITY = 140;
-        } else if (arch.equals("amd64") || arch.equals("x86_64")) {
-            IOCTL = 16; OPENAT = 257; CLOSE = 3; READ = 0; WRITE = 1; PREAD64 = 17; PWRITE64 = 18; PPOLL = 271;
-            MMAP = 9; MUNMAP = 11; EVENTFD2 = 290; RT_SIGACTION = 13; RT_SIGPROCMASK = 14; GETPID = 39;
-            GETTID = 186; TGKILL = 234; SETPRIORITY = 141;
-        } else {
-            IOCTL = OPENAT = CLOSE = READ = WRITE = PREAD64 = PWRITE64 = PPOLL = MMAP = MUNMAP = EVENTFD2 =
-                    RT_SIGACTION = RT_SIGPROCMASK = GETPID = GETTID = TGKILL = SETPRIORITY = -1;
-        }
-    }
+    private static final int[] HOST = table(System.getProperty("os.arch", ""));
+    static final int IOCTL = HOST[0], OPENAT = HOST[1], CLOSE = HOST[2], READ = HOST[3], WRITE = HOST[4],
+            PREAD64 = HOST[5], PWRITE64 = HOST[6], PPOLL = HOST[7], MMAP = HOST[8], MUNMAP = HOST[9],
+            EVENTFD2 = HOST[10], RT_SIGACTION = HOST[11], RT_SIGPROCMASK = HOST[12], GETPID = HOST[13],
+            GETTID = HOST[14], TGKILL = HOST[15], SETPRIORITY = HOST[16];
 
     private Sysno() {
+    }
+
+    /** The numbers for {@code os.arch} value {@code arch}, in {@link #NAMES}' order; all -1 for an unknown one. */
+    static int[] table(String arch) {
+        return switch (arch) {
+            case "aarch64" -> ARM64.clone();
+            case "amd64", "x86_64" -> X86_64.clone();
+            default -> {
+                int[] none = new int[NAMES.size()];
+                java.util.Arrays.fill(none, -1);
+                yield none;
+            }
+        };
     }
 }
