@@ -13,14 +13,8 @@ ROUNDS=${2:-5}
 # Only this checkout and ~/.m2 are visible inside the lab: A must be a copy under it, e.g. target/abA holding A's
 # launcher and its modules' target/*.jar and classpath.txt, the paths in classpath.txt rewritten to the copy.
 [ -x "$A/vfio4j" ] || { echo "boot-ab: no $A/vfio4j inside the lab; copy A's build under this checkout (see the header)" >&2; exit 2; }
-# The kernel Image is read from a copy in tmpfs by both VMMs: the lab's 9p share has no page cache, so every
-# boot would otherwise pull ~10 MB across to the build host, where a real host reads its page cache.
-cp "$VFIO4J_LAB_KERNEL" /tmp/Image-bench && K=/tmp/Image-bench
-cd /tmp && rm -rf gab && mkdir -p gab/bin gab/proc gab/sys gab/dev
-cp /usr/bin/busybox gab/bin/busybox
-cp $REPO/machine-virt/src/test/resources/org/vfio4j/virt/lab/guest-init.sh gab/init && chmod 755 gab/init
-mknod gab/dev/console c 5 1
-(cd gab && find . | busybox cpio -o -H newc 2>/dev/null) > guest-ab.cpio
+. "$REPO/machine-virt/bench/bench-guest.sh"
+bench_guest guest-ab && cd /tmp
 up() { cut -d' ' -f1 /proc/uptime; }
 APPEND="console=ttyAMA0 panic=-1 quiet"
 ARGS="-m 512M -smp 2 -kernel $K -initrd /tmp/guest-ab.cpio"

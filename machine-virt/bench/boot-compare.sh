@@ -8,14 +8,8 @@
 # (WARMUP), before the three rounds. `java -version` is timed first (cold: the lab's first JVM; then warm).
 set -u
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
-# The kernel Image is read from a copy in tmpfs by both VMMs: the lab's 9p share has no page cache, so every
-# boot would otherwise pull ~10 MB across to the build host, where a real host reads its page cache.
-cp "$VFIO4J_LAB_KERNEL" /tmp/Image-bench && K=/tmp/Image-bench
-cd /tmp && rm -rf g && mkdir -p g/bin g/proc g/sys g/dev
-cp /usr/bin/busybox g/bin/busybox
-cp $REPO/machine-virt/src/test/resources/org/vfio4j/virt/lab/guest-init.sh g/init && chmod 755 g/init
-mknod g/dev/console c 5 1
-(cd g && find . | busybox cpio -o -H newc 2>/dev/null) > guest.cpio
+. "$REPO/machine-virt/bench/bench-guest.sh"
+bench_guest guest && cd /tmp
 ls -l guest.cpio
 up() { cut -d' ' -f1 /proc/uptime; }
 mark() { # label t0: read lines until the marker, print elapsed

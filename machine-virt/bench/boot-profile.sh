@@ -8,18 +8,12 @@
 # QEMU -enable-kvm; and how many classes the VMM's JVM loads with the cache, and from where.
 set -u
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
-# The kernel Image is read from a copy in tmpfs by both VMMs: the lab's 9p share has no page cache, so every
-# boot would otherwise pull ~10 MB across to the build host, where a real host reads its page cache.
-cp "$VFIO4J_LAB_KERNEL" /tmp/Image-bench && K=/tmp/Image-bench
+. "$REPO/machine-virt/bench/bench-guest.sh"
 JAVA=${JAVA_HOME:-/usr/lib/jvm/java-25-openjdk-arm64}/bin/java
 up() { cut -d' ' -f1 /proc/uptime; }
 since() { awk -v a="$1" -v b="$(up)" 'BEGIN{printf "%.2f", b-a}'; }
-cd /tmp && rm -rf gp && mkdir -p gp/bin gp/proc gp/sys gp/dev
-cp /usr/bin/busybox gp/bin/busybox
-sed 's|^echo VFIO4J-GUEST-MARKER|echo "guest-uptime=$($b cut -d" " -f1 /proc/uptime)"; echo VFIO4J-GUEST-MARKER|' \
-  $REPO/machine-virt/src/test/resources/org/vfio4j/virt/lab/guest-init.sh > gp/init && chmod 755 gp/init
-mknod gp/dev/console c 5 1
-(cd gp && find . | busybox cpio -o -H newc 2>/dev/null) > guest-prof.cpio
+bench_guest guest-prof 's|^echo VFIO4J-GUEST-MARKER|echo "guest-uptime=$($b cut -d" " -f1 /proc/uptime)"; echo VFIO4J-GUEST-MARKER|' \
+  && cd /tmp
 for i in 1 2 3; do t0=$(up); $JAVA -version 2>/dev/null; echo "java -version #$i: $(since "$t0") s"; done
 t0=$(up); $JAVA -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -XX:-UsePerfData -version 2>/dev/null
 echo "java -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -XX:-UsePerfData -version: $(since "$t0") s"

@@ -9,12 +9,8 @@
 set -u
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
 ROUNDS=${1:-3}
-cp "$VFIO4J_LAB_KERNEL" /tmp/Image-bench && K=/tmp/Image-bench
-cd /tmp && rm -rf gsp && mkdir -p gsp/bin gsp/proc gsp/sys gsp/dev
-cp /usr/bin/busybox gsp/bin/busybox
-cp $REPO/machine-virt/src/test/resources/org/vfio4j/virt/lab/guest-init.sh gsp/init && chmod 755 gsp/init
-mknod gsp/dev/console c 5 1
-(cd gsp && find . | busybox cpio -o -H newc 2>/dev/null) > guest-split.cpio
+. "$REPO/machine-virt/bench/bench-guest.sh"
+bench_guest guest-split && cd /tmp
 up() { cut -d' ' -f1 /proc/uptime; }
 sub() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", b-a}'; }
 APPEND="console=ttyAMA0 panic=-1 quiet"
