@@ -336,23 +336,6 @@ final class IovaIndex implements IovaAllocator.Extents {
     }
 
     /** An entry's extent, for the IOVA allocator (which runs once per buffer, not per mapping). */
-    private static final class Span implements IovaExtent {
-        private final long iova;
-        private final long size;
-
-        Span(long iova, long size) {
-            this.iova = iova;
-            this.size = size;
-        }
-
-        @Override
-        public long iova() {
-            return iova;
-        }
-
-        @Override
-        public long size() {
-            return size;
-        }
+    private record Span(long iova, long size) implements IovaExtent {
     }
 }
