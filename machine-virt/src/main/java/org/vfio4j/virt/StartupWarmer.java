@@ -38,8 +38,8 @@ final class StartupWarmer implements Runnable {
             // in the order the main thread needs them: the device tree, then KVM, then the vCPU threads
             linkLibfdt();
             ClassLoader loader = StartupWarmer.class.getClassLoader();
-            // every system call (one signature: syscall(2)): the preboot thread (run.Preboot) needs it first and has
-            // usually linked it by now; the class initialiser runs once, so this only waits for it then
+            // every system call (one signature: syscall(2)): usually linked already, by JitPriority above or by the
+            // preboot thread (run.Preboot); this links it when neither has (no compiler thread found, no preboot)
             Class.forName("org.vfio4j.common.sys.Native", true, loader);
             BootTrace.mark("warm-up-done");   // after "injector": the main thread may have linked some itself
         } catch (ClassNotFoundException | RuntimeException | LinkageError e) {
