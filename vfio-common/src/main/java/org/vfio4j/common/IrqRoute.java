@@ -14,6 +14,16 @@ public interface IrqRoute extends AutoCloseable {
      */
     void retarget(GuestInterrupt target);
 
+    /**
+     * Stops delivery but keeps the route reserved, so that a guest masking and unmasking a vector costs no
+     * routing-table update (KVM: the irqfd is deassigned, its GSI route stays). Signals that arrive while
+     * suspended stay in the trigger eventfd for whoever watches it.
+     */
+    void suspend();
+
+    /** Delivers again after {@link #suspend()}; a signal left in the trigger eventfd is delivered at once. */
+    void resume();
+
     @Override
     void close();
 }

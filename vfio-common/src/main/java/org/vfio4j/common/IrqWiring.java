@@ -79,6 +79,16 @@ public final class IrqWiring {
         }
 
         @Override
+        public void suspend() {
+            route.suspend();
+        }
+
+        @Override
+        public void resume() {
+            route.resume();
+        }
+
+        @Override
         public synchronized void close() {
             if (closed) {
                 return;

@@ -6,6 +6,7 @@ import java.util.Optional;
 
 import org.eclipse.jdt.annotation.Nullable;
 import org.vfio4j.common.EventFd;
+import org.vfio4j.common.RateLimitedLog;
 
 /**
  * The guest-facing model of an assigned PCI device: what a machine plugs into its PCI host bridge.
@@ -35,6 +36,8 @@ public final class AssignedPciDevice implements AutoCloseable {
     private final PciBarMapper mapper;
     private final PciMachine machine;
     private final PciEventLoop loop;
+    /** Everything the guest can make this device report goes through one budget. */
+    private final RateLimitedLog warnings;
     private @Nullable Running running;
     private boolean closed;
 
@@ -49,7 +52,8 @@ public final class AssignedPciDevice implements AutoCloseable {
         this.options = options;
         this.mapper = new LockedMapper(machine.bars());
         this.loop = new LockedLoop(machine.loop());
-        this.machine = new PciMachine(mapper, machine.irqs(), machine.intx(), loop);
+        this.warnings = RateLimitedLog.standard(machine.warnings());
+        this.machine = new PciMachine(mapper, machine.irqs(), machine.intx(), loop, warnings::report);
     }
 
     /** The options the device was created with. */
@@ -85,7 +89,7 @@ public final class AssignedPciDevice implements AutoCloseable {
 
     private Running build() {
         List<PciBar> bars = PciBar.probe(host);
-        ConfigSpace config = new ConfigSpace(host, new ConfigMasks(host.configSize()));
+        ConfigSpace config = new ConfigSpace(host, new ConfigMasks(host.configSize()), warnings);
         int hostPin = host.readConfig(StandardHeader.INTERRUPT_PIN, 1);
         int pin = options.intx() && host.irqCount(PciIrqIndex.INTX) > 0 && hostPin >= 1 && hostPin <= 4 ? hostPin : 0;
         StandardHeader.define(config, pin);
@@ -123,20 +127,43 @@ public final class AssignedPciDevice implements AutoCloseable {
         MsixCapability table = msix;
         mappings[0] = new BarMappings(host, mapper, bars, options.noMmap(),
                 i -> table == null ? List.of() : table.trappedRanges(i),
-                i -> new BarTrap(i, host.hostRegion(i).orElseThrow(), table, intx[0]));
+                i -> new BarTrap(i, host.hostRegion(i).orElseThrow(), table, intx[0], warnings), warnings);
         Running r = new Running(config, bars, mappings[0], rom, intx[0], msi, msix, caps);
+        config.listenBefore(StandardHeader.COMMAND, 2, (off, size, value) -> {
+            int now = config.read(StandardHeader.COMMAND, 2);
+            int turnedOff = now & ~config.projected(StandardHeader.COMMAND, 2, off, size, value);
+            if ((turnedOff & (StandardHeader.CMD_MEMORY | StandardHeader.CMD_IO)) != 0) {
+                decode(r, now & ~turnedOff, r.mappings().powered());
+            }
+        });
         config.listen(StandardHeader.COMMAND, 2, (_, _) -> decode(r));
         config.listen(PciBar.BAR0, 24, (_, _) -> r.mappings().update(config));
         config.listen(RomBar.REGISTER, 4, (_, _) -> decode(r));
+        caps.stream().filter(c -> c.kept() && !c.extended() && c.id() == CapabilityList.PM && c.length() >= 8)
+                .findFirst().ifPresent(pm -> {
+                    int pmcsr = pm.offset() + 4;
+                    config.listenBefore(pmcsr, 2, (off, size, value) -> {
+                        if ((config.projected(pmcsr, 2, off, size, value) & 3) != 0 && r.mappings().powered()) {
+                            decode(r, config.read(StandardHeader.COMMAND, 2), false);
+                        }
+                    });
+                    config.listen(pmcsr, 2, (_, _) -> decode(r, config.read(StandardHeader.COMMAND, 2),
+                            (config.hostValue(pmcsr, 2) & 3) == 0));
+                });
         return r;
     }
 
     private void decode(Running r) {
-        int command = r.config().read(StandardHeader.COMMAND, 2);
+        decode(r, r.config().read(StandardHeader.COMMAND, 2), r.mappings().powered());
+    }
+
+    /** Brings BAR and ROM mappings in line with a command register value and power state (D0 or not). */
+    private void decode(Running r, int command, boolean d0) {
         boolean memory = (command & StandardHeader.CMD_MEMORY) != 0;
         r.mappings().setDecoding(memory, (command & StandardHeader.CMD_IO) != 0);
+        r.mappings().setPowered(d0);
         r.mappings().update(r.config());
-        r.rom().ifPresent(rom -> rom.update(r.config(), mapper, memory));
+        r.rom().ifPresent(rom -> rom.update(r.config(), mapper, memory && d0));
     }
 
     /** Guest config read of 1, 2 or 4 bytes; out-of-range accesses read as all ones. */

@@ -9,12 +9,16 @@ import java.util.Map;
 import java.util.function.IntFunction;
 
 import org.eclipse.jdt.annotation.Nullable;
+import org.vfio4j.common.RateLimitedLog;
 
 /**
  * Keeps the machine's guest mappings of every BAR in step with what the guest programmed.
  *
- * <p>Why: a BAR is live only while its address is valid and the command register enables its
- * space; the guest may move it at any time. On each change the affected BAR is unmapped and mapped
+ * <p>Why: a BAR is live only while its address is valid, the command register enables its space and
+ * the device is in D0; the guest may move it at any time. Out of D0 or with decoding off the host's
+ * vfio-pci revokes its BAR mmaps, so the guest must lose them first: an access to a revoked mmap
+ * through a KVM memory slot fails KVM_RUN itself. While a BAR is not live nothing is mapped for it and
+ * the machine answers guest accesses there as it does for any address no device decodes. On each change the affected BAR is unmapped and mapped
  * again as a partition of pieces: the mmap-able areas minus the pages that must trap (MSI-X table,
  * PBA) go straight to the device, the rest traps to the model. Direct mapping is switched off as a
  * whole for {@code x-no-mmap} and, temporarily, while the INTx fallback needs every access to trap.
@@ -30,8 +34,10 @@ final class BarMappings implements AutoCloseable {
     private final IntFunction<List<ByteRange>> trappedRanges;
     private final IntFunction<TrapHandler> handlers;
     private final Map<Integer, Live> live = new HashMap<>();
+    private final RateLimitedLog warnings;
     private boolean memoryEnabled;
     private boolean ioEnabled;
+    private boolean powered = true;
     private boolean mmapSuspended;
 
     /**
@@ -39,7 +45,8 @@ final class BarMappings implements AutoCloseable {
      * @param handlers per BAR index, the handler of trapped accesses (offsets relative to the BAR)
      */
     BarMappings(PciHost host, PciBarMapper mapper, List<PciBar> bars, boolean noMmap,
-            IntFunction<List<ByteRange>> trappedRanges, IntFunction<TrapHandler> handlers) {
+            IntFunction<List<ByteRange>> trappedRanges, IntFunction<TrapHandler> handlers, RateLimitedLog warnings) {
+        this.warnings = warnings;
         this.host = host;
         this.mapper = mapper;
         this.bars = bars;
@@ -54,6 +61,15 @@ final class BarMappings implements AutoCloseable {
         ioEnabled = io;
     }
 
+    /** Records whether the device is in D0 (its BARs decode only then). */
+    void setPowered(boolean d0) {
+        powered = d0;
+    }
+
+    boolean powered() {
+        return powered;
+    }
+
     /** Suspends or resumes direct mappings (INTx fallback). */
     void setMmapSuspended(boolean suspended) {
         mmapSuspended = suspended;
@@ -66,7 +82,7 @@ final class BarMappings implements AutoCloseable {
     /** Brings every BAR's guest mappings up to date with {@code config}. */
     void update(ConfigSpace config) {
         for (PciBar bar : bars) {
-            boolean enabled = bar.space() == BarSpace.IO ? ioEnabled : memoryEnabled;
+            boolean enabled = powered && (bar.space() == BarSpace.IO ? ioEnabled : memoryEnabled);
             long address = enabled ? bar.guestAddress(config) : -1;
             boolean direct = address >= 0 && directAllowed(bar, address);
             Live current = live.get(bar.index());
@@ -75,7 +91,10 @@ final class BarMappings implements AutoCloseable {
             }
             unmap(bar.index());
             if (address >= 0) {
-                live.put(bar.index(), new Live(address, direct, map(bar, address, direct)));
+                List<PciBarMapper.Mapping> pieces = map(bar, address, direct);
+                if (pieces != null) {
+                    live.put(bar.index(), new Live(address, direct, pieces));
+                }
             }
         }
     }
@@ -96,8 +115,21 @@ final class BarMappings implements AutoCloseable {
         return !noMmap && !mmapSuspended && bar.space() == BarSpace.MEMORY && address % host.pageSize() == 0;
     }
 
-    private List<PciBarMapper.Mapping> map(PciBar bar, long address, boolean direct) {
+    /** Maps every piece of {@code bar} at {@code address}; null, with nothing left mapped, when a piece fails. */
+    private @Nullable List<PciBarMapper.Mapping> map(PciBar bar, long address, boolean direct) {
         List<PciBarMapper.Mapping> out = new ArrayList<>();
+        try {
+            mapPieces(bar, address, direct, out);
+            return out;
+        } catch (RuntimeException e) {
+            close(out);
+            warnings.report(String.format("%s: BAR%d at 0x%x not mapped, it decodes nothing: %s", host.name(),
+                    bar.index(), address, e.getMessage()));
+            return null;
+        }
+    }
+
+    private void mapPieces(PciBar bar, long address, boolean direct, List<PciBarMapper.Mapping> out) {
         List<ByteRange> directRanges = new ArrayList<>();
         PciHostRegion region = host.hostRegion(bar.index()).orElseThrow();
         if (direct && region.mappable()) {
@@ -121,7 +153,6 @@ final class BarMappings implements AutoCloseable {
         for (ByteRange gap : ByteRange.gaps(bar.size(), ByteRange.subtract(directRanges, List.of()))) {
             out.add(mapper.mapTrapped(bar.space(), address + gap.start(), gap.size(), offsetBy(handler, gap.start())));
         }
-        return out;
     }
 
     private static TrapHandler offsetBy(TrapHandler handler, long base) {
@@ -144,9 +175,13 @@ final class BarMappings implements AutoCloseable {
     private void unmap(int index) {
         Live l = live.remove(index);
         if (l != null) {
-            for (PciBarMapper.Mapping m : l.mappings().reversed()) {
-                m.close();
-            }
+            close(l.mappings());
+        }
+    }
+
+    private static void close(List<PciBarMapper.Mapping> mappings) {
+        for (PciBarMapper.Mapping m : mappings.reversed()) {
+            m.close();
         }
     }
 

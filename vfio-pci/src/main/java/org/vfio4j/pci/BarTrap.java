@@ -1,6 +1,7 @@
 package org.vfio4j.pci;
 
 import org.eclipse.jdt.annotation.Nullable;
+import org.vfio4j.common.RateLimitedLog;
 
 /**
  * Guest accesses to the trapped parts of one BAR: the MSI-X table and PBA go to the emulation,
@@ -11,14 +12,15 @@ import org.eclipse.jdt.annotation.Nullable;
  */
 final class BarTrap implements TrapHandler {
 
-    private static final System.Logger LOG = System.getLogger(BarTrap.class.getName());
-
     private final int bar;
     private final PciHostRegion region;
     private final @Nullable MsixCapability msix;
     private final @Nullable IntxInterrupt intx;
+    private final RateLimitedLog warnings;
 
-    BarTrap(int bar, PciHostRegion region, @Nullable MsixCapability msix, @Nullable IntxInterrupt intx) {
+    BarTrap(int bar, PciHostRegion region, @Nullable MsixCapability msix, @Nullable IntxInterrupt intx,
+            RateLimitedLog warnings) {
+        this.warnings = warnings;
         this.bar = bar;
         this.region = region;
         this.msix = msix;
@@ -38,8 +40,8 @@ final class BarTrap implements TrapHandler {
         try {
             return region.read(offset, size);
         } catch (RuntimeException e) {
-            LOG.log(System.Logger.Level.WARNING, "BAR{0} read at 0x{1} failed, returning all ones: {2}", bar,
-                    Long.toHexString(offset), e.getMessage());
+            warnings.report("BAR" + bar + " read at 0x" + Long.toHexString(offset) + " failed, the guest reads all "
+                    + "ones: " + e.getMessage());
             return size == 8 ? -1L : (1L << (8 * size)) - 1;
         }
     }
@@ -58,8 +60,8 @@ final class BarTrap implements TrapHandler {
         try {
             region.write(offset, size, value);
         } catch (RuntimeException e) {
-            LOG.log(System.Logger.Level.WARNING, "BAR{0} write at 0x{1} failed, dropped: {2}", bar,
-                    Long.toHexString(offset), e.getMessage());
+            warnings.report("BAR" + bar + " write at 0x" + Long.toHexString(offset) + " failed and was dropped: "
+                    + e.getMessage());
         }
     }
 }

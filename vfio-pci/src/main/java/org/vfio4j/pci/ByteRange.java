@@ -25,6 +25,11 @@ record ByteRange(long start, long end) {
         return offset >= start && offset + size <= end;
     }
 
+    /** Whether {@code [offset, offset + size)} shares at least one byte with this range. */
+    boolean overlaps(long offset, int size) {
+        return offset < end && start < offset + size;
+    }
+
     /** This range widened outwards to page boundaries. */
     ByteRange pageAligned(long page) {
         return new ByteRange(Math.floorDiv(start, page) * page, Math.ceilDiv(end, page) * page);

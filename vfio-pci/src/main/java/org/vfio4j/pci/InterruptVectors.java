@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.List;
 import java.util.Objects;
+import java.util.function.Consumer;
 
 import org.eclipse.jdt.annotation.Nullable;
 import org.vfio4j.common.EventFd;
@@ -27,17 +28,19 @@ import org.vfio4j.common.IrqRouter;
  */
 final class InterruptVectors implements AutoCloseable {
 
-    private static final System.Logger LOG = System.getLogger(InterruptVectors.class.getName());
-
     private final PciIrqIndex index;
     private final PciHost host;
     private final IrqRouter router;
     private final PciEventLoop loop;
     private final Runnable pendingChanged;
+    /** The device's diagnostics, already rate-limited by its model. */
+    private final Consumer<String> warnings;
     private final @Nullable EventFd[] triggers;
     private final @Nullable IrqRoute[] routes;
     private final PciEventLoop.@Nullable Registration[] watches;
     private final BitSet pending = new BitSet();
+    /** Vectors with a trigger that deliver nothing now (masked by the guest, or not routable). */
+    private final BitSet masked = new BitSet();
     private final BitSet used = new BitSet();
     private int hostCount;
     private boolean closed;
@@ -47,6 +50,7 @@ final class InterruptVectors implements AutoCloseable {
      * @param pendingChanged called when a pending bit is set or cleared (MSI mirrors them into config)
      */
     InterruptVectors(PciIrqIndex index, int capacity, PciHost host, PciMachine machine, Runnable pendingChanged) {
+        this.warnings = machine.warnings();
         this.index = index;
         this.host = host;
         this.router = machine.irqs();
@@ -70,9 +74,9 @@ final class InterruptVectors implements AutoCloseable {
         return pending.get(vector);
     }
 
-    /** Whether the vector currently has a guest route. */
+    /** Whether the vector currently delivers to the guest. */
     boolean routed(int vector) {
-        return routes[vector] != null;
+        return routes[vector] != null && !masked.get(vector);
     }
 
     /** Enables vectors {@code 0..count-1} on the host at once (MSI cannot grow). */
@@ -104,8 +108,7 @@ final class InterruptVectors implements AutoCloseable {
             try {
                 host.disableIrq(index);
             } catch (RuntimeException e) {
-                LOG.log(System.Logger.Level.WARNING, "{0}: disabling {1} to grow it failed: {2}", host.name(), index,
-                        e.getMessage());
+                warnings.accept(host.name() + ": disabling " + index + " to grow it failed: " + e.getMessage());
             }
             hostSet(0, vector + 1);
             hostCount = vector + 1;
@@ -120,45 +123,83 @@ final class InterruptVectors implements AutoCloseable {
 
     /**
      * Applies the guest's state of one vector: its message and whether it is masked. An unmasked
-     * vector gets a host eventfd if it has none yet; a masked vector without one stays off.
+     * vector gets a host eventfd if it has none yet; a masked vector without one stays off. A vector the
+     * machine cannot route (its routing table full or refused) stays masked, and is reported.
      */
-    void set(int vector, GuestInterrupt.Msi message, boolean masked) {
+    void set(int vector, GuestInterrupt.Msi message, boolean mask) {
         if (closed) {
             return;
         }
         if (triggers[vector] == null) {
-            if (masked) {
+            if (mask) {
                 return;
             }
             ensure(vector);
         }
         EventFd trigger = Objects.requireNonNull(triggers[vector]);
-        IrqRoute route = routes[vector];
-        PciEventLoop.Registration watch = watches[vector];
-        if (masked) {
-            if (route != null) {
-                route.close();
-                routes[vector] = null;
-            }
-            if (watch == null) {
-                watches[vector] = loop.watch(trigger, () -> firedWhileMasked(vector));
-            }
+        if (mask) {
+            maskVector(vector, trigger);
             return;
         }
+        IrqRoute route = routes[vector];
+        try {
+            if (route == null) {
+                routes[vector] = router.routeEdge(message, trigger);
+            } else {
+                if (!route.target().equals(message)) {
+                    route.retarget(message);
+                }
+                if (masked.get(vector)) {
+                    route.resume();
+                }
+            }
+        } catch (RuntimeException e) {
+            warnings.accept(host.name() + ": " + index + " vector " + vector + " to " + message
+                    + " cannot be routed, it stays masked: " + e.getMessage());
+            maskVector(vector, trigger);
+            return;
+        }
+        masked.clear(vector);
+        PciEventLoop.Registration watch = watches[vector];
         if (watch != null) {
             watch.close();
             watches[vector] = null;
         }
         used.set(vector);
-        if (route == null) {
-            routes[vector] = router.routeEdge(message, trigger);
-        } else if (!route.target().equals(message)) {
-            route.retarget(message);
-        }
         if (pending.get(vector)) {
             pending.clear(vector);
             trigger.signal();
             pendingChanged.run();
+        }
+    }
+
+    /**
+     * Stops delivering {@code vector} to the guest and watches its eventfd for the pending bit; the route
+     * is kept (suspended), so masking and unmasking again costs the machine no routing-table update.
+     */
+    private void maskVector(int vector, EventFd trigger) {
+        IrqRoute route = routes[vector];
+        if (route != null && !masked.get(vector)) {
+            try {
+                route.suspend();
+            } catch (RuntimeException e) {
+                warnings.accept(host.name() + ": " + index + " vector " + vector + " could not be suspended, its "
+                        + "route is dropped: " + e.getMessage());
+                closeQuietly(route);
+                routes[vector] = null;
+            }
+        }
+        masked.set(vector);
+        if (watches[vector] == null) {
+            watches[vector] = loop.watch(trigger, () -> firedWhileMasked(vector));
+        }
+    }
+
+    private void closeQuietly(IrqRoute route) {
+        try {
+            route.close();
+        } catch (RuntimeException e) {
+            warnings.accept(host.name() + ": closing a route of " + index + " failed: " + e.getMessage());
         }
     }
 
@@ -167,7 +208,7 @@ final class InterruptVectors implements AutoCloseable {
         if (closed || trigger == null) {
             return;
         }
-        if (routes[vector] != null) {
+        if (!masked.get(vector)) {
             // Unmasked between the signal and this callback: the loop consumed it, hand it on.
             trigger.signal();
             return;
@@ -186,8 +227,8 @@ final class InterruptVectors implements AutoCloseable {
         try {
             host.setIrqTriggers(index, start, list);
         } catch (RuntimeException e) {
-            LOG.log(System.Logger.Level.WARNING, "{0}: enabling {1} vectors {2}..{3} failed, they stay silent: {4}",
-                    host.name(), index, start, start + count - 1, e.getMessage());
+            warnings.accept(host.name() + ": enabling " + index + " vectors " + start + ".." + (start + count - 1)
+                    + " failed, they stay silent: " + e.getMessage());
         }
     }
 
@@ -202,13 +243,13 @@ final class InterruptVectors implements AutoCloseable {
             try {
                 host.disableIrq(index);
             } catch (RuntimeException e) {
-                LOG.log(System.Logger.Level.WARNING, "{0}: disabling {1} failed: {2}", host.name(), index, e.getMessage());
+                warnings.accept(host.name() + ": disabling " + index + " failed: " + e.getMessage());
             }
         }
         for (int i = 0; i < triggers.length; i++) {
             IrqRoute r = routes[i];
             if (r != null) {
-                r.close();
+                closeQuietly(r);
             }
             PciEventLoop.Registration w = watches[i];
             if (w != null) {
@@ -224,6 +265,7 @@ final class InterruptVectors implements AutoCloseable {
         }
         hostCount = 0;
         pending.clear();
+        masked.clear();
         used.clear();
     }
 }

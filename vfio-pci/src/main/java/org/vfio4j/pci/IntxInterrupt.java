@@ -20,8 +20,6 @@ import org.vfio4j.common.GuestInterrupt;
  */
 final class IntxInterrupt {
 
-    private static final System.Logger LOG = System.getLogger(IntxInterrupt.class.getName());
-
     private final PciHost host;
     private final PciMachine machine;
     private final PciEventLoop loop;
@@ -82,8 +80,7 @@ final class IntxInterrupt {
                 watch = loop.watch(t, this::fired);
             }
         } catch (RuntimeException e) {
-            LOG.log(System.Logger.Level.WARNING, "{0}: enabling INTx failed, the pin stays silent: {1}", host.name(),
-                    e.getMessage());
+            machine.warnings().accept(host.name() + ": enabling INTx failed, the pin stays silent: " + e.getMessage());
         }
     }
 
@@ -148,7 +145,7 @@ final class IntxInterrupt {
         try {
             host.disableIrq(PciIrqIndex.INTX);
         } catch (RuntimeException e) {
-            LOG.log(System.Logger.Level.WARNING, "{0}: disabling INTx failed: {1}", host.name(), e.getMessage());
+            machine.warnings().accept(host.name() + ": disabling INTx failed: " + e.getMessage());
         }
         cancelTimer();
         PciEventLoop.Registration w = watch;

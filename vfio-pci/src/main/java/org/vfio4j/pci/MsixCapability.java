@@ -13,8 +13,14 @@ import org.vfio4j.common.GuestInterrupt;
  * <p>Why: like MSI, the addresses are guest addresses; and the table must trap so the model sees
  * every unmask (that is when a vector is added to the host, one by one, never dropping the live
  * ones). The PBA reads the pending bits of vectors that fired while masked. The control word's
- * enable and function-mask bits are the only writable config bits; table size and the BIR/offset
- * words are the device's.
+ * enable and function-mask bits are the only writable config bits; the BIR/offset words are the
+ * device's.
+ *
+ * <p>The table size the guest sees is the number of vectors VFIO offers, when that is fewer than the
+ * device's table holds (QEMU does the same): a guest must not program entries that can never fire.
+ * The device's whole table and PBA still trap, so nothing past the guest's table reaches the device;
+ * there the table reads zero and ignores writes. An access that straddles the edge of the table or
+ * the PBA reads all ones and is dropped, as is every write to the PBA.
  */
 final class MsixCapability extends MessageCapability {
 
@@ -22,6 +28,7 @@ final class MsixCapability extends MessageCapability {
     static final int LENGTH = 12;
 
     private final int tableSize;
+    private final int deviceEntries;
     private final int tableBar;
     private final long tableOffset;
     private final int pbaBar;
@@ -34,7 +41,8 @@ final class MsixCapability extends MessageCapability {
         int control = config.hostValue(offset + 2, 2);
         int table = config.hostValue(offset + 4, 4);
         int pba = config.hostValue(offset + 8, 4);
-        this.tableSize = Math.min((control & 0x7FF) + 1, Math.max(1, host.irqCount(PciIrqIndex.MSIX)));
+        this.deviceEntries = (control & 0x7FF) + 1;
+        this.tableSize = Math.min(deviceEntries, Math.max(1, host.irqCount(PciIrqIndex.MSIX)));
         this.tableBar = table & 7;
         this.tableOffset = table & ~7L & 0xFFFF_FFFFL;
         this.pbaBar = pba & 7;
@@ -56,17 +64,18 @@ final class MsixCapability extends MessageCapability {
 
     /** Declares the control word's masks; called once per start. */
     void define() {
-        config.masks().define(offset + 2, 2, 0xC000, 0xC000);
-        config.setEmulated(offset + 2, 2, 0);
+        config.masks().define(offset + 2, 2, 0xC7FF, 0xC000);
+        config.setEmulated(offset + 2, 2, tableSize - 1);
         config.listen(offset + 2, 2, (_, _) -> apply());
     }
 
+    /** The device's table: the guest's entries, then those VFIO gives no vector for. */
     private ByteRange tableRange() {
-        return new ByteRange(tableOffset, tableOffset + table.length);
+        return new ByteRange(tableOffset, tableOffset + 16L * deviceEntries);
     }
 
     private ByteRange pbaRange() {
-        return new ByteRange(pbaOffset, pbaOffset + 8L * Math.ceilDiv(tableSize, 64));
+        return new ByteRange(pbaOffset, pbaOffset + 8L * Math.ceilDiv(deviceEntries, 64));
     }
 
     /** The ranges of BAR {@code bar} that must trap (table and PBA). */
@@ -81,9 +90,9 @@ final class MsixCapability extends MessageCapability {
         return out;
     }
 
-    /** Whether this capability handles an access to BAR {@code bar} at {@code off}. */
+    /** Whether this capability handles an access to BAR {@code bar} at {@code off}: it touches the table or PBA. */
     boolean claims(int bar, long off, int size) {
-        return bar == tableBar && tableRange().contains(off, size) || bar == pbaBar && pbaRange().contains(off, size);
+        return bar == tableBar && tableRange().overlaps(off, size) || bar == pbaBar && pbaRange().overlaps(off, size);
     }
 
     /** A trapped read of the table or PBA ({@link #claims} was true). */
@@ -91,14 +100,20 @@ final class MsixCapability extends MessageCapability {
         if (bar == tableBar && tableRange().contains(off, size)) {
             long v = 0;
             int base = (int) (off - tableOffset);
-            for (int i = 0; i < size; i++) {
+            for (int i = 0; i < size && base + i < table.length; i++) {
                 v |= (long) (table[base + i] & 0xFF) << (8 * i);
             }
             return v;
         }
+        if (!(bar == pbaBar && pbaRange().contains(off, size))) {
+            return size == 8 ? -1L : (1L << (8 * size)) - 1;   // straddles an edge
+        }
         long bits = pendingWord((int) ((off - pbaOffset) / 8));
         int shift = (int) ((off - pbaOffset) % 8) * 8;
         long v = bits >>> shift;
+        if (shift + 8 * size > 64) {
+            v |= pendingWord((int) ((off - pbaOffset) / 8) + 1) << (64 - shift);
+        }
         return size == 8 ? v : v & ((1L << (8 * size)) - 1);
     }
 
@@ -114,9 +129,9 @@ final class MsixCapability extends MessageCapability {
         return bits;
     }
 
-    /** A trapped write of the table (PBA writes are dropped: it is read-only). */
+    /** A trapped write of the table (PBA writes and straddling writes are dropped). */
     void write(int bar, long off, int size, long value) {
-        if (!(bar == tableBar && tableRange().contains(off, size))) {
+        if (!(bar == tableBar && tableRange().contains(off, size)) || off - tableOffset + size > table.length) {
             return;
         }
         int base = (int) (off - tableOffset);

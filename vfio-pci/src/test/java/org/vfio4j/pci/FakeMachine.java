@@ -51,6 +51,7 @@ final class FakeMachine implements PciBarMapper, IrqRouter, PciIntxWiring, PciEv
         GuestInterrupt target;
         final EventFd trigger;
         final @Nullable EventFd resample;
+        boolean suspended;
 
         Route(GuestInterrupt target, EventFd trigger, @Nullable EventFd resample) {
             this.target = target;
@@ -65,7 +66,21 @@ final class FakeMachine implements PciBarMapper, IrqRouter, PciIntxWiring, PciEv
 
         @Override
         public void retarget(GuestInterrupt t) {
+            if (failRoutes > 0) {
+                failRoutes--;
+                throw new IllegalStateException("KVM_SET_GSI_ROUTING failed (test)");
+            }
             target = t;
+        }
+
+        @Override
+        public void suspend() {
+            suspended = true;
+        }
+
+        @Override
+        public void resume() {
+            suspended = false;
         }
 
         @Override
@@ -111,6 +126,10 @@ final class FakeMachine implements PciBarMapper, IrqRouter, PciIntxWiring, PciEv
     final List<Watch> watches = new ArrayList<>();
     final List<Timer> timers = new ArrayList<>();
     final List<GuestInterrupt> delivered = new ArrayList<>();
+    /** What the device reported to the operator (its rate-limited warnings). */
+    final List<String> warnings = new ArrayList<>();
+    /** How many of the next route or retarget requests fail, as a full KVM routing table would. */
+    int failRoutes;
     final boolean resample;
     boolean intxLevel;
     int intxConnections;
@@ -121,7 +140,7 @@ final class FakeMachine implements PciBarMapper, IrqRouter, PciIntxWiring, PciEv
     }
 
     PciMachine seams() {
-        return new PciMachine(this, this, this, this);
+        return new PciMachine(this, this, this, this, warnings::add);
     }
 
     @Override
@@ -151,6 +170,10 @@ final class FakeMachine implements PciBarMapper, IrqRouter, PciIntxWiring, PciEv
 
     @Override
     public IrqRoute routeEdge(GuestInterrupt target, EventFd trigger) {
+        if (failRoutes > 0) {
+            failRoutes--;
+            throw new IllegalStateException("KVM_SET_GSI_ROUTING failed (test)");
+        }
         Route r = new Route(target, trigger, null);
         routes.add(r);
         return r;
@@ -228,7 +251,7 @@ final class FakeMachine implements PciBarMapper, IrqRouter, PciIntxWiring, PciEv
         while (progress) {
             progress = false;
             for (Route r : List.copyOf(routes)) {
-                if (r.resample == null && r.trigger.read() > 0) {
+                if (r.resample == null && !r.suspended && r.trigger.read() > 0) {
                     delivered.add(r.target);
                     progress = true;
                 }

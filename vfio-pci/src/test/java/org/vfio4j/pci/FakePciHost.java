@@ -28,6 +28,10 @@ final class FakePciHost implements PciHost {
     /** Every eventfd the model handed to the host. */
     final List<EventFd> seen = new ArrayList<>();
     boolean resizable;
+    /** Makes every config access fail as VFIO does with EIO (a device in reset, removed or hung). */
+    boolean configFails;
+    /** Called with (offset, value) before each config write lands, to see what the model did first. */
+    java.util.function.@Nullable BiConsumer<Integer, Integer> beforeConfigWrite;
     int resets;
     int intxUnmasks;
     @Nullable EventFd intxUnmaskTrigger;
@@ -48,6 +52,9 @@ final class FakePciHost implements PciHost {
 
     @Override
     public int readConfig(int offset, int size) {
+        if (configFails) {
+            throw new IllegalStateException("pread of config space: EIO (test)");
+        }
         int v = 0;
         for (int i = 0; i < size; i++) {
             v |= (config[offset + i] & 0xFF) << (8 * i);
@@ -57,6 +64,13 @@ final class FakePciHost implements PciHost {
 
     @Override
     public void writeConfig(int offset, int size, int value) {
+        if (configFails) {
+            throw new IllegalStateException("pwrite of config space: EIO (test)");
+        }
+        var before = beforeConfigWrite;
+        if (before != null) {
+            before.accept(offset, value);
+        }
         configWrites.add(offset);
         for (int i = 0; i < size; i++) {
             config[offset + i] = (byte) (value >>> (8 * i));

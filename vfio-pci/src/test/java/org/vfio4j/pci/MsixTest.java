@@ -36,6 +36,8 @@ class MsixTest {
         try (Rig r = started(Devices.nvme())) {
             r.write16(CAP + 2, 0x8000);
             assertEquals(0x8040, r.read16(CAP + 2), "enable set, table size 65 read-only");
+            r.write16(CAP + 2, 0x8000 | 0x7FF);
+            assertEquals(0x8040, r.read16(CAP + 2), "the table size is not writable");
             assertEquals(0, r.host.enabledVectors(PciIrqIndex.INTX));
             assertEquals(1, r.host.enabledVectors(PciIrqIndex.MSIX));
             assertTrue(r.machine.msiRoutes().isEmpty());
@@ -112,7 +114,8 @@ class MsixTest {
             entry(r, 1, 0xFEE0_0000L, 0x41, false);
             assertTrue(r.device.barDirect(0));
             r.write16(CAP + 2, 0xC000);
-            assertTrue(r.machine.msiRoutes().isEmpty());
+            assertEquals(1, r.machine.msiRoutes().size(), "the route is kept while masked");
+            assertTrue(r.machine.msiRoutes().getFirst().suspended, "but it delivers nothing");
             r.host.fire(PciIrqIndex.MSIX, 1);
             r.machine.dispatch();
             assertEquals(0b10, r.machine.read(BarSpace.MEMORY, PBA, 1));
@@ -158,6 +161,92 @@ class MsixTest {
             r.write16(0xA2, 0);
             r.write16(0xA2, 0x8000);
             assertEquals(1, r.host.enabledVectors(PciIrqIndex.MSIX));
+        }
+    }
+    @Test
+    void maskingAndUnmaskingSuspendsTheSameRouteInsteadOfMakingANewOne() {
+        try (Rig r = started(Devices.nvme())) {
+            r.write16(CAP + 2, 0x8000);
+            entry(r, 2, 0xFEE0_0000L, 0x42, false);
+            FakeMachine.Route route = r.machine.msiRoutes().getFirst();
+            for (int i = 0; i < 100; i++) {
+                r.machine.write(BarSpace.MEMORY, TABLE + 16 * 2 + 12, 4, 1);
+                assertTrue(route.suspended);
+                r.machine.write(BarSpace.MEMORY, TABLE + 16 * 2 + 12, 4, 0);
+                assertFalse(route.suspended);
+            }
+            assertEquals(List.of(route), r.machine.msiRoutes(), "one route for the vector all along");
+            r.host.fire(PciIrqIndex.MSIX, 2);
+            r.machine.dispatch();
+            assertEquals(List.of(new GuestInterrupt.Msi(0xFEE0_0000L, 0x42)), r.machine.delivered);
+        }
+    }
+
+    @Test
+    void aVectorTheMachineCannotRouteStaysMaskedAndLaterUnmasksWork() {
+        try (Rig r = started(Devices.nvme())) {
+            r.write16(CAP + 2, 0x8000);
+            r.machine.failRoutes = 1;
+            entry(r, 1, 0xFEE0_0000L, 0x41, false);
+            assertTrue(r.machine.msiRoutes().isEmpty(), "no route after the refusal");
+            assertEquals(1, r.machine.warnings.size(), r.machine.warnings.toString());
+            assertTrue(r.machine.warnings.getFirst().contains("vector 1") && r.machine.warnings.getFirst()
+                    .contains("stays masked"), r.machine.warnings.toString());
+            r.host.fire(PciIrqIndex.MSIX, 1);
+            r.machine.dispatch();
+            assertTrue(r.machine.delivered.isEmpty());
+            assertEquals(0b10, r.machine.read(BarSpace.MEMORY, PBA, 1), "held in the PBA like a masked vector");
+            r.machine.write(BarSpace.MEMORY, TABLE + 16 + 12, 4, 1);
+            r.machine.write(BarSpace.MEMORY, TABLE + 16 + 12, 4, 0);   // the guest's next unmask routes it
+            r.machine.dispatch();
+            assertEquals(List.of(new GuestInterrupt.Msi(0xFEE0_0000L, 0x41)), r.machine.delivered);
+        }
+    }
+
+    @Test
+    void aRefusedRetargetKeepsTheOldMessageAndTheVectorMasked() {
+        try (Rig r = started(Devices.nvme())) {
+            r.write16(CAP + 2, 0x8000);
+            entry(r, 0, 0xFEE0_0000L, 0x40, false);
+            r.machine.failRoutes = 1;
+            r.machine.write(BarSpace.MEMORY, TABLE + 8, 4, 0x77);
+            FakeMachine.Route route = r.machine.msiRoutes().getFirst();
+            assertEquals(new GuestInterrupt.Msi(0xFEE0_0000L, 0x40), route.target);
+            assertTrue(route.suspended, "a vector whose new message could not be routed delivers nothing");
+            r.machine.write(BarSpace.MEMORY, TABLE + 12, 4, 0);
+            assertEquals(new GuestInterrupt.Msi(0xFEE0_0000L, 0x77), route.target);
+            assertFalse(route.suspended);
+        }
+    }
+
+    @Test
+    void theGuestSeesOnlyTheVectorsVfioOffers() {
+        FakePciHost host = Devices.nvme();
+        host.irqCounts.put(PciIrqIndex.MSIX, 8);
+        try (Rig r = started(host)) {
+            assertEquals(7, r.read16(CAP + 2) & 0x7FF, "table size field: 8 entries");
+            r.write16(CAP + 2, 0x8000);
+            long past = TABLE + 16 * 8;
+            r.machine.write(BarSpace.MEMORY, past, 4, 0xFEE0_0000);
+            r.machine.write(BarSpace.MEMORY, past + 12, 4, 0);
+            assertEquals(0, r.machine.read(BarSpace.MEMORY, past, 4), "past the guest's table: reads zero");
+            assertEquals(0, r.host.regions.get(0).writes, "nothing past the guest's table reaches the device");
+            assertTrue(r.machine.msiRoutes().isEmpty());
+        }
+    }
+
+    @Test
+    void accessesStraddlingTheTableOrPbaEdgeReadAllOnesAndAreDropped() {
+        try (Rig r = started(Devices.nvme())) {
+            long tableEnd = TABLE + 16 * 65;
+            assertEquals(0xFFFF_FFFFL, r.machine.read(BarSpace.MEMORY, tableEnd - 2, 4));
+            r.machine.write(BarSpace.MEMORY, tableEnd - 2, 4, 0x1234_5678);
+            assertEquals(0xFFFF_FFFFL, r.machine.read(BarSpace.MEMORY, PBA + 14, 4), "PBA of 65 vectors: 16 bytes");
+            assertEquals(-1L, r.machine.read(BarSpace.MEMORY, tableEnd - 4, 8));
+            assertEquals(1, r.machine.read(BarSpace.MEMORY, tableEnd - 4, 4), "the last entry is still masked");
+            assertEquals(0, r.host.regions.get(0).writes, "no straddling write reached the device");
+            r.machine.write(BarSpace.MEMORY, PBA, 8, -1L);
+            assertEquals(0, r.machine.read(BarSpace.MEMORY, PBA, 8), "PBA writes are ignored");
         }
     }
 }

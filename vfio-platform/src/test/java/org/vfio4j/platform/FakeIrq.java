@@ -122,6 +122,16 @@ final class FakeIrq {
                 }
 
                 @Override
+                public void suspend() {
+                    routes.add("suspend " + target);
+                }
+
+                @Override
+                public void resume() {
+                    routes.add("resume " + target);
+                }
+
+                @Override
                 public void close() {
                     routes.add("closed " + target);
                 }

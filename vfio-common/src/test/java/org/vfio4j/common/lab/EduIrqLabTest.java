@@ -130,6 +130,16 @@ class EduIrqLabTest {
                 }
 
                 @Override
+                public void suspend() {
+                    throw new AssertionError("the edu test never masks a vector");
+                }
+
+                @Override
+                public void resume() {
+                    throw new AssertionError("the edu test never masks a vector");
+                }
+
+                @Override
                 public void close() {
                     closed = true;
                 }
