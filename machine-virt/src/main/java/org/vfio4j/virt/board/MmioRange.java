@@ -24,6 +24,11 @@ public record MmioRange(long base, long size) {
         return base < o.end() && o.base < end();
     }
 
+    /** Whether {@code address} lies inside this range. */
+    public boolean contains(long address) {
+        return address >= base && address - base < size;
+    }
+
     /** Whether {@code o} lies entirely inside this range. */
     public boolean contains(MmioRange o) {
         return o.base >= base && o.end() <= end();

@@ -16,6 +16,12 @@ import org.vfio4j.common.IrqRouter;
  * vGIC's SPIs (the kernel's default arm64 routing, kept in the table because KVM_SET_GSI_ROUTING replaces it
  * whole); MSIs get GSIs above them, each an MSI route with the device id the ITS translates.
  *
+ * <p>Why every table change is a transaction: the guest decides how many vectors it routes, and KVM may refuse a
+ * table (too many routes, no memory). A refused change leaves the table, in KVM and here, as it was, so the
+ * vector stays unrouted and every later change still succeeds. A masked vector keeps its route and only loses
+ * its irqfd ({@link IrqRoute#suspend()}), so masking costs no table rewrite; only a new route or a new
+ * address/data writes the table.
+ *
  * <p>Why per-device routers ({@link #router(int)}): an MSI on arm64 means nothing without the requester's
  * device id (PCI: bus/devfn, as the PCIe host's {@code msi-map} states), and {@link IrqRouter} speaks only of
  * address and data; each assigned device gets a router carrying its id.
@@ -64,17 +70,33 @@ public final class KvmIrqRouting {
 
     private synchronized int addMsi(GuestInterrupt.Msi m, int devid) {
         int gsi = spis + usedMsiGsis.nextClearBit(0);
-        usedMsiGsis.set(gsi - spis);
         msiRoutes.put(gsi, GsiRoute.msi(gsi, m.address(), m.data(), devid));
-        commit();
+        try {
+            commit();
+        } catch (RuntimeException e) {
+            msiRoutes.remove(gsi);
+            throw e;
+        }
+        usedMsiGsis.set(gsi - spis);
         return gsi;
     }
 
     private synchronized void updateMsi(int gsi, GuestInterrupt.Msi m, int devid) {
-        msiRoutes.put(gsi, GsiRoute.msi(gsi, m.address(), m.data(), devid));
-        commit();
+        GsiRoute old = msiRoutes.put(gsi, GsiRoute.msi(gsi, m.address(), m.data(), devid));
+        try {
+            commit();
+        } catch (RuntimeException e) {
+            if (old != null) {
+                msiRoutes.put(gsi, old);
+            }
+            throw e;
+        }
     }
 
+    /**
+     * Frees an MSI GSI. A refused commit is not undone: KVM then keeps a route that no irqfd drives any more,
+     * which is harmless, and the next successful commit (which writes the whole table) drops it.
+     */
     private synchronized void removeMsi(int gsi) {
         msiRoutes.remove(gsi);
         usedMsiGsis.clear(gsi - spis);
@@ -127,6 +149,7 @@ public final class KvmIrqRouting {
         private GuestInterrupt target;
         private int gsi;
         private boolean closed;
+        private boolean suspended;
 
         Route(int devid, GuestInterrupt target, EventFd trigger, @Nullable EventFd resampleFd) {
             this.devid = devid;
@@ -150,9 +173,14 @@ public final class KvmIrqRouting {
         }
 
         private void detach() {
-            vm.irqfdDeassign(trigger, gsi);
-            if (target instanceof GuestInterrupt.Msi) {
-                removeMsi(gsi);
+            try {
+                if (!suspended) {
+                    vm.irqfdDeassign(trigger, gsi);
+                }
+            } finally {
+                if (target instanceof GuestInterrupt.Msi) {
+                    removeMsi(gsi);
+                }
             }
         }
 
@@ -169,10 +197,37 @@ public final class KvmIrqRouting {
             if (t instanceof GuestInterrupt.Msi m && target instanceof GuestInterrupt.Msi) {
                 updateMsi(gsi, m, devid); // same GSI, new address/data: the irqfd stays, nothing is lost
             } else {
+                boolean wasSuspended = suspended;
                 detach();
+                suspended = false;
                 gsi = attach(t);
+                if (wasSuspended) {
+                    suspend();
+                }
             }
             target = t;
+        }
+
+        @Override
+        public synchronized void suspend() {
+            if (closed) {
+                throw new IllegalStateException("the route to " + target + " is closed");
+            }
+            if (!suspended) {
+                vm.irqfdDeassign(trigger, gsi);
+                suspended = true;
+            }
+        }
+
+        @Override
+        public synchronized void resume() {
+            if (closed) {
+                throw new IllegalStateException("the route to " + target + " is closed");
+            }
+            if (suspended) {
+                vm.irqfd(trigger, gsi, resampleFd);
+                suspended = false;
+            }
         }
 
         @Override

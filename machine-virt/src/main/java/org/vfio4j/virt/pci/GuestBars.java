@@ -1,11 +1,10 @@
 package org.vfio4j.virt.pci;
 
 import java.lang.foreign.MemorySegment;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 
 import org.eclipse.jdt.annotation.Nullable;
+import org.vfio4j.common.RateLimitedLog;
 import org.vfio4j.pci.BarSpace;
 import org.vfio4j.pci.PciBarMapper;
 import org.vfio4j.pci.TrapHandler;
@@ -22,7 +21,8 @@ import org.vfio4j.virt.emu.MmioDevice;
  * <p>Why addresses outside the host bridge's windows map nothing: a guest may program any value into a BAR
  * (sizing writes all ones, a careless driver overlaps RAM); the bridge only forwards its windows, so such a
  * BAR decodes nothing, as on hardware, instead of colliding with RAM or another device. The same for a BAR
- * placed over another one: reported once and not mapped.
+ * placed over another one: reported and not mapped. Every line it prints, the successful maps included, goes
+ * through one {@link RateLimitedLog}: the guest decides how often a BAR moves.
  */
 final class GuestBars implements PciBarMapper {
     private static final Mapping NOTHING = () -> { };
@@ -30,15 +30,17 @@ final class GuestBars implements PciBarMapper {
     private final String id;
     private final RunningGuest guest;
     private final PcieHost host;
-    private final Consumer<String> warnings;
-    /** Warnings already given: a guest retrying the same bad address is told once. */
-    private final Set<String> warned = ConcurrentHashMap.newKeySet();
+    private final RateLimitedLog messages;
 
-    GuestBars(String id, RunningGuest guest, PcieHost host, Consumer<String> warnings) {
+    GuestBars(String id, RunningGuest guest, PcieHost host, Consumer<String> messages) {
+        this(id, guest, host, RateLimitedLog.standard(messages));
+    }
+
+    GuestBars(String id, RunningGuest guest, PcieHost host, RateLimitedLog messages) {
         this.id = id;
         this.guest = guest;
         this.host = host;
-        this.warnings = warnings;
+        this.messages = messages;
     }
 
     @Override
@@ -49,10 +51,11 @@ final class GuestBars implements PciBarMapper {
         }
         try {
             RunningGuest.Attachment a = guest.mapMemory(id + " BAR", r.base(), memory);
-            guest.report(String.format("virt: %s: BAR area 0x%x+0x%x mapped into the guest (memory slot)", id, r.base(), r.size()));
+            messages.report(() -> String.format("virt: %s: BAR area 0x%x+0x%x mapped into the guest (memory slot)", id,
+                    r.base(), r.size()));
             return a::close;
         } catch (RuntimeException e) {
-            warn("virt: " + id + ": BAR area " + r + " not mapped: " + e.getMessage());
+            messages.report(() -> "virt: " + id + ": BAR area " + r + " not mapped: " + e.getMessage());
             return NOTHING;
         }
     }
@@ -76,24 +79,19 @@ final class GuestBars implements PciBarMapper {
                             handler.write(offset, width, value);
                         }
                     });
-            guest.report(String.format("virt: %s: %s 0x%x+0x%x trapped", id, space == BarSpace.IO
-                    ? "I/O BAR at port 0x" + Long.toHexString(guestAddress) + ", CPU address" : "BAR area", r.base(), r.size()));
+            messages.report(() -> String.format("virt: %s: %s 0x%x+0x%x trapped", id, space == BarSpace.IO
+                    ? "I/O BAR at port 0x" + Long.toHexString(guestAddress) + ", CPU address" : "BAR area", r.base(),
+                    r.size()));
             return a::close;
         } catch (RuntimeException e) {
-            warn("virt: " + id + ": BAR area " + r + " not trapped: " + e.getMessage());
+            messages.report(() -> "virt: " + id + ": BAR area " + r + " not trapped: " + e.getMessage());
             return NOTHING;
         }
     }
 
     private Mapping outside(String space, long address, long size) {
-        warn(String.format("virt: %s: %s BAR at 0x%x+0x%x is outside the PCIe host's windows; "
+        messages.report(() -> String.format("virt: %s: %s BAR at 0x%x+0x%x is outside the PCIe host's windows; "
                 + "it decodes nothing", id, space, address, size));
         return NOTHING;
-    }
-
-    private void warn(String message) {
-        if (warned.add(message)) {
-            warnings.accept(message);
-        }
     }
 }

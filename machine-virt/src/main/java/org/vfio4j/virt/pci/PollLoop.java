@@ -9,8 +9,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.PriorityQueue;
+import java.util.function.Consumer;
 
 import org.vfio4j.common.EventFd;
+import org.vfio4j.common.RateLimitedLog;
 import org.vfio4j.common.sys.Native;
 import org.vfio4j.pci.PciEventLoop;
 
@@ -22,6 +24,12 @@ import org.vfio4j.pci.PciEventLoop;
  * <p>Why a thread per device and not an executor: the tasks are rare, must run in order with the model's
  * lock, and a blocked {@code poll} costs nothing; a device's loop ends with the device. Interrupts on the fast
  * path never come here: they go from VFIO's eventfd to KVM's irqfd in the kernel.
+ *
+ * <p>Why a failing task does not stop the loop: the tasks act for the guest (a masked vector fired, INTx
+ * without resampling), so the guest can make them fail; one failure is reported at a bounded rate and the
+ * loop goes on. An {@link Error} ends the thread and reaches the VMM's uncaught-exception handler, which
+ * ends the run. A watched eventfd is read under the loop's lock, so a watch closed by a vCPU thread (and the
+ * eventfd closed right after) is never read, nor is a descriptor number the kernel has handed out again.
  */
 final class PollLoop implements PciEventLoop, AutoCloseable {
     private static final short POLLIN = 1;
@@ -30,6 +38,7 @@ final class PollLoop implements PciEventLoop, AutoCloseable {
     private final List<Watch> watches = new ArrayList<>();
     private final PriorityQueue<Timer> timers = new PriorityQueue<>((a, b) -> Long.compare(a.due, b.due));
     private final Thread thread;
+    private final RateLimitedLog failures;
     private volatile boolean closed;
 
     private final class Watch implements Registration {
@@ -67,7 +76,8 @@ final class PollLoop implements PciEventLoop, AutoCloseable {
         }
     }
 
-    PollLoop(String name) {
+    PollLoop(String name, Consumer<String> messages) {
+        this.failures = RateLimitedLog.standard(messages);
         thread = Thread.ofPlatform().daemon().name(name).start(this::run);
     }
 
@@ -92,14 +102,16 @@ final class PollLoop implements PciEventLoop, AutoCloseable {
     }
 
     private void run() {
+        while (!closed) {
+            pollOnce();
+        }
+    }
+
+    private void runTask(Runnable task) {
         try {
-            while (!closed) {
-                pollOnce();
-            }
-        } catch (Throwable t) {
-            if (!closed) {
-                System.err.println("virt: " + thread.getName() + " stopped: " + t);
-            }
+            task.run();
+        } catch (RuntimeException e) {
+            failures.report(() -> "virt: " + thread.getName() + ": a task failed, the loop goes on: " + e);
         }
     }
 
@@ -129,17 +141,26 @@ final class PollLoop implements PciEventLoop, AutoCloseable {
             }
             for (int i = 0; n > 0 && i < ws.size(); i++) {
                 Watch w = ws.get(i);
-                boolean live;
-                synchronized (this) {
-                    live = watches.contains(w);
-                }
-                if (live && (fds.get(JAVA_SHORT, 8L * (i + 1) + 6) & POLLIN) != 0) {
-                    w.eventFd.read();
-                    w.handler.run();
+                if ((fds.get(JAVA_SHORT, 8L * (i + 1) + 6) & POLLIN) != 0 && consume(w)) {
+                    runTask(w.handler);
                 }
             }
         }
         runDueTimers();
+    }
+
+    /** Reads the watch's eventfd if the watch is still live; false when it was closed meanwhile. */
+    private synchronized boolean consume(Watch w) {
+        if (!watches.contains(w)) {
+            return false;
+        }
+        try {
+            w.eventFd.read();
+            return true;
+        } catch (RuntimeException e) {
+            failures.report(() -> "virt: " + thread.getName() + ": reading " + w.eventFd + " failed: " + e.getMessage());
+            return false;
+        }
     }
 
     private void runDueTimers() {
@@ -152,7 +173,7 @@ final class PollLoop implements PciEventLoop, AutoCloseable {
                 }
                 timers.poll();
             }
-            t.task.run();
+            runTask(t.task);
         }
     }
 

@@ -67,10 +67,11 @@ public final class VfioPciFunction implements LiveDevice {
             undo.add(m);
             VfioPciDevice dev = VfioPciDevice.open(m.group(), options.host());
             undo.add(dev);
-            PollLoop loop = new PollLoop("vfio-pci " + id);
+            PollLoop loop = new PollLoop("vfio-pci " + id, guest::report);
             undo.add(loop);
             AssignedPciDevice model = dev.plug(options, new PciMachine(new GuestBars(id, guest, host, guest::report),
-                    guest.router(PciRootBus.requesterId(slot)), new GuestIntx(slot, host, guest), loop));
+                    guest.router(PciRootBus.requesterId(slot)), new GuestIntx(slot, host, guest), loop,
+                    line -> guest.report("virt: " + id + ": " + line)));
             undo.add(model);
             model.start();
             undo.add(bus.attach(slot, new PciFunction() {

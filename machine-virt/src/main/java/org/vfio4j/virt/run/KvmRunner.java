@@ -50,7 +50,7 @@ public final class KvmRunner implements MachineRunner {
         this.preboot = preboot;
     }
 
-    /** The VM's interrupt routing, for device types that route interrupts (issue 7/8); null before the run. */
+    /** The VM's interrupt routing, for device types that route interrupts; null before the run. */
     public synchronized @Nullable KvmIrqRouting routing() {
         return routing;
     }
@@ -111,6 +111,9 @@ public final class KvmRunner implements MachineRunner {
         boot.setOneReg(ArmKvmAbi.REG_PSTATE, ArmKvmAbi.PSTATE_EL1H_DAIF_MASKED);
 
         MmioBus bus = new MmioBus(err::println);
+        bus.unclaimedReadsAllOnes(MemoryMap.PCIE_MMIO);
+        bus.unclaimedReadsAllOnes(MemoryMap.PCIE_MMIO_HIGH);
+        bus.unclaimedReadsAllOnes(MemoryMap.PCIE_PIO);
         Pl011Uart uart = new Pl011Uart(level -> vm.irqLine(MemoryMap.UART_SPI, level), out);
         bus.add(MemoryMap.UART, "pl011", uart);
         bus.add(MemoryMap.PCIE_ECAM, "pcie-ecam", pciRoot.ecam());
@@ -118,6 +121,8 @@ public final class KvmRunner implements MachineRunner {
                 StartedDevices started = StartedDevices.start(machine.devices(), guest, err)) {
             StdinPump.start(System.in, uart);
             return runThreads(vm, prepared.cpus(), bus);
+        } finally {
+            bus.flush();
         }
     }
 
@@ -134,6 +139,11 @@ public final class KvmRunner implements MachineRunner {
             }
         }, "virt-sigterm");
         Runtime.getRuntime().addShutdownHook(hook);
+        // Any thread of the VMM that dies of an uncaught exception (an event loop's Error, a device's helper
+        // thread) ends the run the way a vCPU failure does: with a message, a non-zero status, devices released.
+        Thread.UncaughtExceptionHandler previous = Thread.getDefaultUncaughtExceptionHandler();
+        Thread.setDefaultUncaughtExceptionHandler((t, e) -> outcome.complete(
+                RunOutcome.failed("the VMM's thread '" + t.getName() + "' failed: " + e)));
         BootTrace.mark("vcpus");
         try {
             for (KvmVcpu cpu : cpus) {
@@ -153,6 +163,7 @@ public final class KvmRunner implements MachineRunner {
                     Thread.currentThread().interrupt();
                 }
             }
+            Thread.setDefaultUncaughtExceptionHandler(previous);
             try {
                 Runtime.getRuntime().removeShutdownHook(hook);
             } catch (IllegalStateException e) {

@@ -16,6 +16,10 @@ import org.vfio4j.virt.kvm.VcpuExit;
  * (KVM_SET_SIGNAL_MASK), and {@link #stop()} sets {@code immediate_exit} and sends SIGUSR1 to this thread
  * only: KVM_RUN returns EINTR and no handler ever runs. The thread's kernel id is used only while the thread
  * is known to be alive (under {@link #lock}): once it has ended, the id may name another thread.
+ *
+ * <p>Why every {@link Throwable} ends the run: a vCPU thread that died silently would leave the runner waiting
+ * for an outcome forever, its devices held. Guest accesses themselves never throw here (the MMIO bus answers a
+ * failing device with all ones), so what reaches this thread is a VMM fault.
  */
 final class VcpuThread implements Runnable {
     private final KvmVcpu cpu;
@@ -53,7 +57,7 @@ final class VcpuThread implements Runnable {
                 tid = KvmSys.threadId();
                 alive = true;
             }
-        } catch (RuntimeException e) {
+        } catch (Throwable e) {
             outcome.complete(RunOutcome.failed("vCPU " + cpu.id() + ": " + e.getMessage()));
             ready.countDown();
             return;
@@ -82,7 +86,9 @@ final class VcpuThread implements Runnable {
             }
         } catch (KvmException e) {
             outcome.complete(RunOutcome.failed(e.getMessage()));
-        } catch (RuntimeException e) {
+        } catch (Throwable e) {
+            // an Error too (StackOverflowError, OutOfMemoryError when the JVM does not exit on it): the run ends
+            // with an outcome, so the runner stops the other vCPUs and releases the devices instead of waiting
             outcome.complete(RunOutcome.failed("vCPU " + cpu.id() + " failed: " + e));
         } finally {
             if (BootTrace.on()) {

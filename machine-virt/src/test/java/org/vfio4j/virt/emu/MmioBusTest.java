@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 import org.junit.jupiter.api.Test;
+import org.vfio4j.common.RateLimitedLog;
 import org.vfio4j.virt.board.MmioRange;
 
 class MmioBusTest {
@@ -52,13 +53,51 @@ class MmioBusTest {
     }
 
     @Test
-    void unclaimedAddressesReadZeroDropWritesAndAreReportedOncePerPage() {
+    void unclaimedAddressesReadZeroDropWritesAndAreReported() {
         assertEquals(0, bus.read(0x0902_0000L, 4));
         bus.write(0x0902_0004L, 4, 1);
         assertEquals(0, bus.read(0x0900_0ffeL, 4), "an access running past a window's end is not the device's");
         assertTrue(a.log.isEmpty() && b.log.isEmpty());
-        assertEquals(2, warnings.size(), warnings.toString());
+        assertEquals(3, warnings.size(), warnings.toString());
         assertTrue(warnings.get(0).contains("0x9020000"), warnings.get(0));
+    }
+
+    @Test
+    void aGuestSweepingTheAddressSpacePrintsABoundedNumberOfLinesAndKeepsNothing() {
+        for (long page = 0; page < 1_000_000; page++) {
+            bus.read(0x40_0000_0000L + (page << 12), 4);
+        }
+        assertEquals(RateLimitedLog.STANDARD_BUDGET, warnings.size(), "one interval's budget, the rest counted");
+    }
+
+    @Test
+    void unclaimedReadsInAPcieWindowReadAllOnes() {
+        bus.unclaimedReadsAllOnes(new MmioRange(0x1000_0000L, 0x1000_0000L));
+        assertEquals(0xffff_ffffL, bus.read(0x1000_4000L, 4), "no BAR there: an Unsupported Request");
+        assertEquals(-1L, bus.read(0x1fff_fff8L, 8));
+        assertEquals(0, bus.read(0x2000_0000L, 4), "outside the window: no responder, zero");
+    }
+
+    @Test
+    void aDeviceThatThrowsReadsAllOnesDropsTheWriteAndTheBusGoesOn() {
+        bus.add(new MmioRange(0x0903_0000L, 0x1000), "broken", new MmioDevice() {
+            @Override
+            public long read(long offset, int size) {
+                throw new IllegalStateException("pread: EIO");
+            }
+
+            @Override
+            public void write(long offset, int size, long value) {
+                throw new IllegalStateException("pwrite: EIO");
+            }
+        });
+        for (int i = 0; i < 1000; i++) {
+            assertEquals(0xffffL, bus.read(0x0903_0010L, 2));
+            bus.write(0x0903_0010L, 4, i);
+        }
+        assertEquals(RateLimitedLog.STANDARD_BUDGET, warnings.size(), warnings.toString());
+        assertTrue(warnings.getFirst().contains("broken") && warnings.getFirst().contains("EIO"), warnings.getFirst());
+        assertEquals(0x1000 + 8, bus.read(0x0900_0008L, 4), "the other devices still answer");
     }
 
     @Test

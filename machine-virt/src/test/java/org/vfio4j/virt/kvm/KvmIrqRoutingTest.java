@@ -19,9 +19,16 @@ import org.vfio4j.common.IrqRouter;
 class KvmIrqRoutingTest {
     private final List<String> calls = new ArrayList<>();
     private List<GsiRoute> table = List.of();
+    /** How many of the next KVM_SET_GSI_ROUTING calls fail, as KVM does with a table it will not take. */
+    private int failRouting;
     private final IrqfdOps ops = new IrqfdOps() {
         @Override
         public void setGsiRouting(List<GsiRoute> routes) {
+            if (failRouting > 0) {
+                failRouting--;
+                calls.add("routing refused");
+                throw new KvmException("KVM_SET_GSI_ROUTING", 22, "test");
+            }
             table = List.copyOf(routes);
             calls.add("routing " + routes.size());
         }
@@ -102,5 +109,52 @@ class KvmIrqRoutingTest {
         KvmException e = assertThrows(KvmException.class, () -> r.routeLevel(new GuestInterrupt.Line(3), trigger, resample));
         assertTrue(e.getMessage().contains("KVM_CAP_IRQFD_RESAMPLE"), e.getMessage());
         assertTrue(calls.isEmpty());
+    }
+
+    @Test
+    void aRefusedNewRouteLeavesTheTableAsItWasAndLaterRoutesSucceed() {
+        KvmIrqRouting routing = new KvmIrqRouting(ops, 32, true);
+        IrqRouter r = routing.router(1);
+        IrqRoute a = r.routeEdge(new GuestInterrupt.Msi(0x1000, 1), trigger);
+        List<GsiRoute> before = routing.table();
+        failRouting = 1;
+        assertThrows(KvmException.class, () -> r.routeEdge(new GuestInterrupt.Msi(0x1000, 2), resample));
+        assertEquals(before, routing.table(), "the refused route is not in the table");
+        IrqRoute b = r.routeEdge(new GuestInterrupt.Msi(0x1000, 3), resample);
+        assertEquals(GsiRoute.msi(33, 0x1000, 3, 1), routing.table().get(33), "the next route takes the free GSI");
+        assertEquals(routing.table(), table, "KVM has what the bookkeeping has");
+        a.close();
+        b.close();
+    }
+
+    @Test
+    void aRefusedRetargetKeepsTheOldMessage() {
+        KvmIrqRouting routing = new KvmIrqRouting(ops, 32, true);
+        IrqRoute a = routing.router(1).routeEdge(new GuestInterrupt.Msi(0x1000, 1), trigger);
+        failRouting = 1;
+        assertThrows(KvmException.class, () -> a.retarget(new GuestInterrupt.Msi(0x2000, 9)));
+        assertEquals(GsiRoute.msi(32, 0x1000, 1, 1), routing.table().get(32));
+        assertEquals(new GuestInterrupt.Msi(0x1000, 1), a.target());
+        a.retarget(new GuestInterrupt.Msi(0x2000, 9));
+        assertEquals(GsiRoute.msi(32, 0x2000, 9, 1), table.get(32));
+        a.close();
+    }
+
+    @Test
+    void suspendAndResumeMoveOnlyTheIrqfdNeverTheTable() {
+        KvmIrqRouting routing = new KvmIrqRouting(ops, 32, true);
+        IrqRoute a = routing.router(1).routeEdge(new GuestInterrupt.Msi(0x1000, 1), trigger);
+        calls.clear();
+        for (int i = 0; i < 1000; i++) {
+            a.suspend();
+            a.suspend();
+            a.resume();
+        }
+        assertEquals(2000, calls.size(), "one deassign and one assign per mask/unmask");
+        assertTrue(calls.stream().noneMatch(c -> c.startsWith("routing")), "no table rewrite");
+        a.suspend();
+        calls.clear();
+        a.close();
+        assertEquals(List.of("routing 32"), calls, "a suspended route has no irqfd left to deassign");
     }
 }

@@ -4,7 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -14,9 +17,30 @@ import org.vfio4j.pci.PciEventLoop;
 
 /** The per-device event loop: watched eventfds call their handler once per signal burst; timers fire once. */
 class PollLoopTest {
+    private final List<String> messages = new CopyOnWriteArrayList<>();
+
+    @Test
+    void aTaskThatThrowsIsReportedAndTheLoopGoesOn() throws Exception {
+        try (PollLoop loop = new PollLoop("test-loop", messages::add); EventFd e = EventFd.create()) {
+            Semaphore handled = new Semaphore(0);
+            loop.watch(e, () -> {
+                handled.release();
+                throw new IllegalStateException("the device is gone");
+            });
+            for (int i = 0; i < 3; i++) {
+                e.signal();
+                assertTrue(handled.tryAcquire(10, TimeUnit.SECONDS), "signal " + i + " was not handled after a throw");
+            }
+            CountDownLatch timer = new CountDownLatch(1);
+            loop.schedule(Duration.ZERO, timer::countDown);
+            assertTrue(timer.await(10, TimeUnit.SECONDS), "the loop still runs timers");
+            assertTrue(!messages.isEmpty() && messages.getFirst().contains("the device is gone"), messages.toString());
+        }
+    }
+
     @Test
     void aSignalledEventFdRunsItsHandlerUntilTheWatchIsClosed() throws Exception {
-        try (PollLoop loop = new PollLoop("test-loop"); EventFd e = EventFd.create()) {
+        try (PollLoop loop = new PollLoop("test-loop", messages::add); EventFd e = EventFd.create()) {
             CountDownLatch once = new CountDownLatch(1);
             CountDownLatch twice = new CountDownLatch(2);
             PciEventLoop.Registration w = loop.watch(e, () -> {
@@ -36,7 +60,7 @@ class PollLoopTest {
 
     @Test
     void aTimerFiresOnceAndAClosedOneNever() throws Exception {
-        try (PollLoop loop = new PollLoop("test-loop")) {
+        try (PollLoop loop = new PollLoop("test-loop", messages::add)) {
             AtomicInteger fired = new AtomicInteger();
             CountDownLatch done = new CountDownLatch(1);
             loop.schedule(Duration.ofMillis(500), () -> fired.addAndGet(100)).close();
