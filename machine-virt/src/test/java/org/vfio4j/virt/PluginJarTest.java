@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 
 import org.junit.jupiter.api.Test;
@@ -103,6 +104,55 @@ class PluginJarTest {
         assertEquals(2, r.status(), r.toString());
         assertTrue(r.err().contains("Duplicate key \"test-widget\"") && r.err().contains("remove one of the jars"), r.toString());
         assertFalse(r.err().contains("\tat "), r.toString());
+    }
+
+    @Test
+    void aWorldWritablePluginDirectoryIsRefusedBeforeAnythingLoads(@TempDir Path dir) throws Exception {
+        Path plugins = dir.resolve("plugins");
+        TestPluginJar.build(dir.resolve("build"), plugins);
+        Files.setPosixFilePermissions(plugins, PosixFilePermissions.fromString("rwxrwxrwx"));
+        MainHarness.Run r = MainHarness.run("-plugins", plugins.toString(), "-device", "help");
+        assertEquals(2, r.status(), r.toString());
+        assertTrue(r.err().contains("plugin directory " + plugins + " is writable by its group or by everyone"),
+                r.toString());
+        assertFalse(r.out().contains("test-widget"), "nothing was loaded from it: " + r);
+        assertFalse(r.err().contains("\tat "), r.toString());
+    }
+
+    @Test
+    void aGroupWritableJarIsRefused(@TempDir Path dir) throws Exception {
+        Path plugins = dir.resolve("plugins");
+        TestPluginJar.build(dir.resolve("build"), plugins);
+        Path jar;
+        try (var s = Files.list(plugins)) {
+            jar = s.filter(p -> p.toString().endsWith(".jar")).findFirst().orElseThrow();
+        }
+        Files.setPosixFilePermissions(jar, PosixFilePermissions.fromString("rw-rw-r--"));
+        MainHarness.Run r = MainHarness.run("-plugins", plugins.toString(), "-device", "help");
+        assertEquals(2, r.status(), r.toString());
+        assertTrue(r.err().contains("plugin jar " + jar + " is writable by its group"), r.toString());
+    }
+
+    @Test
+    void aJarBehindASymbolicLinkOrOfAnotherUserIsRefused(@TempDir Path dir) throws Exception {
+        Path plugins = dir.resolve("plugins");
+        TestPluginJar.build(dir.resolve("build"), plugins);
+        Path jar;
+        try (var s = Files.list(plugins)) {
+            jar = s.filter(p -> p.toString().endsWith(".jar")).findFirst().orElseThrow();
+        }
+        Path linked = Files.createDirectories(dir.resolve("linked"));
+        Files.createSymbolicLink(linked.resolve("widget.jar"), jar);
+        MainHarness.Run r = MainHarness.run("-plugins", linked.toString(), "-device", "help");
+        assertEquals(2, r.status(), r.toString());
+        assertTrue(r.err().contains("is a symbolic link"), r.toString());
+
+        org.junit.jupiter.api.Assumptions.assumeTrue(org.vfio4j.common.sys.Native.geteuid() == 0,
+                "handing the jar to another user needs root");
+        Files.setAttribute(jar, "unix:uid", 65534);
+        MainHarness.Run other = MainHarness.run("-plugins", plugins.toString(), "-device", "help");
+        assertEquals(2, other.status(), other.toString());
+        assertTrue(other.err().contains("is owned by uid 65534, neither you (uid 0) nor root"), other.toString());
     }
 
     private static byte[] raw(DtNode n, String prop) {

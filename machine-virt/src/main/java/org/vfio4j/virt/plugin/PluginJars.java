@@ -5,13 +5,17 @@ import java.net.MalformedURLException;
 import java.net.URL;
 import java.net.URLClassLoader;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.ServiceConfigurationError;
 import java.util.ServiceLoader;
+import java.util.Set;
 import java.util.stream.Stream;
 
+import org.vfio4j.common.sys.Native;
 import org.vfio4j.virt.UsageException;
 
 import com.google.inject.Module;
@@ -25,6 +29,11 @@ import com.google.inject.Module;
  * libraries without clashing. Only providers defined by the jar's own loader count (ServiceLoader
  * also sees the parent's), so a built-in type is never registered twice. Closing this closes the
  * loaders; the machine must not be used afterwards.
+ *
+ * <p>Why ownership is checked: a plugin's classes run in the VMM with every privilege it has (its devices,
+ * its memory, often root). A directory or jar that another user could write, or replace through a symbolic
+ * link, would let that user run code there; such a directory or jar is refused, with the reason, before
+ * anything is loaded from it. Only the user running the VMM and root may own them.
  */
 public final class PluginJars implements AutoCloseable {
     private final List<URLClassLoader> loaders;
@@ -76,10 +85,43 @@ public final class PluginJars implements AutoCloseable {
         if (!Files.isDirectory(dir)) {
             throw new UsageException("-plugins " + dir + ": no such directory");
         }
+        int user = Native.geteuid();
+        checkTrusted(dir, user, "plugin directory");
+        List<Path> jars;
         try (Stream<Path> s = Files.list(dir)) {
-            return s.filter(p -> p.getFileName().toString().endsWith(".jar") && Files.isRegularFile(p)).sorted().toList();
+            jars = s.filter(p -> p.getFileName().toString().endsWith(".jar")).sorted().toList();
         } catch (IOException e) {
             throw new UsageException("-plugins " + dir + ": cannot list it: " + e.getMessage());
+        }
+        for (Path jar : jars) {
+            checkTrusted(jar, user, "plugin jar");
+        }
+        return jars;
+    }
+
+    /**
+     * Refuses {@code path} unless it is a real file or directory (not a symbolic link) owned by {@code user} or
+     * root and writable by neither its group nor everyone.
+     */
+    static void checkTrusted(Path path, int user, String what) throws UsageException {
+        int owner;
+        Set<PosixFilePermission> perms;
+        boolean link = Files.isSymbolicLink(path);
+        try {
+            owner = (Integer) Files.getAttribute(path, "unix:uid", LinkOption.NOFOLLOW_LINKS);
+            perms = Files.getPosixFilePermissions(path, LinkOption.NOFOLLOW_LINKS);
+        } catch (IOException | UnsupportedOperationException e) {
+            throw new UsageException(what + " " + path + ": cannot check who owns it (" + e.getMessage()
+                    + "); plugins are loaded only from files whose owner can be checked");
+        }
+        String why = link ? "is a symbolic link (give the directory or jar it points to)"
+                : owner != user && owner != 0 ? "is owned by uid " + owner + ", neither you (uid " + user + ") nor root"
+                : perms.contains(PosixFilePermission.GROUP_WRITE) || perms.contains(PosixFilePermission.OTHERS_WRITE)
+                        ? "is writable by its group or by everyone (chmod go-w " + path + ")"
+                        : null;
+        if (why != null) {
+            throw new UsageException(what + " " + path + " " + why + "; its code would run inside the VMM, so "
+                    + "vfio4j loads plugins only from files no other user can change");
         }
     }
 

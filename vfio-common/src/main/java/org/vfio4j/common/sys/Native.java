@@ -243,6 +243,11 @@ public final class Native {
         return (int) syscall(Sysno.GETPID, 0, 0, 0, 0, 0, 0);
     }
 
+    /** geteuid(2): the user the process acts as, to check who owns a file it is about to trust. */
+    public static int geteuid() {
+        return (int) syscall(Sysno.GETEUID, 0, 0, 0, 0, 0, 0);
+    }
+
     /** gettid(2): the calling thread's kernel id, as {@link #tgkill} takes it. */
     public static int gettid() {
         return (int) syscall(Sysno.GETTID, 0, 0, 0, 0, 0, 0);
