@@ -31,6 +31,12 @@ public class CalxedaXgmac extends PlatformPassthrough {
         super(host, options);
     }
 
+    /** The xgmac's descriptors and buffers are all DMA. */
+    @Override
+    protected boolean mastersDma() {
+        return true;
+    }
+
     @Override
     protected void checkHost() {
         HostPlatformDevice h = host();

@@ -35,9 +35,13 @@ class CalxedaXgmacPluginTest {
         final String kernel;
 
         Host(Path dir) throws Exception {
+            this(dir, false);
+        }
+
+        Host(Path dir, boolean noIommu) throws Exception {
             this.dir = dir;
             this.sysfs = new SyntheticSysfs(dir);
-            this.xgmac = sysfs.device("platform", "fff50000.ethernet", "vfio-platform", 3, false,
+            this.xgmac = sysfs.device("platform", "fff50000.ethernet", "vfio-platform", 3, noIommu,
                     new String[] {"calxeda,hb-xgmac"}, new long[] {0xfff50000L, 0x1000},
                     SyntheticSysfs.LEVEL, SyntheticSysfs.LEVEL, SyntheticSysfs.LEVEL);
             Path p = dir.resolve("plugins");
@@ -69,6 +73,27 @@ class CalxedaXgmacPluginTest {
         assertArrayEquals(new int[] {0, 0x1000}, DtEncoding.cells(raw(eth, "reg"))); // the host region's size, not the 64K allocation
         assertArrayEquals(new int[] {0, 112, 4, 0, 113, 4, 0, 114, 4}, DtEncoding.cells(raw(eth, "interrupts")));
         assertEquals(0, raw(eth, "dma-coherent").length);
+    }
+
+    @Test
+    void inANoIommuGroupTheDmaMasterIsRefusedUnlessTheRiskIsAcceptedByName(@TempDir Path tmp) throws Exception {
+        Host h = new Host(tmp, true);
+        h.loadResetModule();
+        Path dtb = tmp.resolve("virt.dtb");
+        PluginMachine.Run refused = PluginMachine.run(tmp, "-kernel", h.kernel, "-plugins", h.plugins,
+                "-device", "vfio-calxeda-xgmac,id=eth0,x-no-iommu=on,sysfsdev=" + h.xgmac, "-machine", "dumpdtb=" + dtb);
+        assertEquals(2, refused.status(), refused.toString());
+        assertTrue(refused.err().contains("masters DMA") && refused.err().contains("all of the host's memory")
+                && refused.err().contains("x-no-iommu-unsafe-dma=on"), refused.toString());
+        assertFalse(Files.exists(dtb), "no machine was made");
+
+        PluginMachine.Run accepted = PluginMachine.run(tmp, "-kernel", h.kernel, "-plugins", h.plugins, "-device",
+                "vfio-calxeda-xgmac,id=eth0,x-no-iommu=on,x-no-iommu-unsafe-dma=on,sysfsdev=" + h.xgmac,
+                "-machine", "dumpdtb=" + dtb);
+        assertEquals(0, accepted.status(), accepted.toString());
+        assertTrue(accepted.err().contains("WITHOUT an IOMMU") && accepted.err().contains("reach all host memory"),
+                "the warning says what no-IOMMU mode exposes: " + accepted);
+        assertFalse(accepted.err().contains("gets no DMA"), accepted.toString());
     }
 
     @Test
@@ -106,7 +131,7 @@ class CalxedaXgmacPluginTest {
         r = PluginMachine.run(tmp, "-kernel", h.kernel, "-plugins", h.plugins, "-device", "vfio-calxeda-xgmac,mac=1");
         assertEquals(2, r.status(), r.toString());
         assertTrue(r.err().contains("unknown property 'mac'; vfio-calxeda-xgmac accepts: id, host, sysfsdev, compat, "
-                + "x-no-iommu, x-no-mmap"), r.toString());
+                + "x-no-iommu, x-no-iommu-unsafe-dma, x-no-mmap"), r.toString());
     }
 
     @Test

@@ -99,7 +99,7 @@ class VfioPlatformDtbTest {
                 "-device", "vfio-platform,x-no-iommu=on,sysfsdev=" + rtc);
         error("no host device at " + dir.resolve("nothing"), "-kernel", k, "-device", "vfio-platform,sysfsdev=" + dir.resolve("nothing"));
         error("give the host device with host=NAME", "-kernel", k, "-device", "vfio-platform");
-        error("unknown property 'hots'; vfio-platform accepts: id, host, sysfsdev, compat, x-no-iommu, x-no-mmap", "-kernel", k,
+        error("unknown property 'hots'; vfio-platform accepts: id, host, sysfsdev, compat, x-no-iommu, x-no-iommu-unsafe-dma, x-no-mmap", "-kernel", k,
                 "-device", "vfio-platform,hots=a");
         error("-device vfio-platform: no host device 'no.such'", "-kernel", k, "-device", "vfio-platform,host=no.such");
     }

@@ -43,10 +43,16 @@ public class PlatformPassthrough {
         this.options = options;
         host.checkAssignable(options.allowNoIommu());
         if (host.noIommu()) {
+            if (mastersDma() && !options.allowDmaMasterWithoutIommu()) {
+                throw new PlatformSetupException(host.name() + " is in a no-IOMMU group, and this device type masters "
+                        + "DMA: a guest driving it can program host physical addresses and so read and write all of "
+                        + "the host's memory, the VMM's and the kernel's included. Give it a group behind an IOMMU; "
+                        + "only on a disposable test machine add x-no-iommu-unsafe-dma=on to accept that");
+            }
             warnings.add("WARNING: " + host.name() + " is assigned WITHOUT an IOMMU (x-no-iommu=on, group noiommu-"
-                    + host.group() + "): the host is not protected from it; vfio4j refuses every DMA mapping for it, "
-                    + "but a device that does DMA on its own can still corrupt host memory. Use only for DMA-less "
-                    + "devices, on test machines");
+                    + host.group() + "): nothing isolates it. vfio4j maps no guest memory for its DMA, but that "
+                    + "does not stop DMA: a guest can program the device with host physical addresses and reach all "
+                    + "host memory. Use only for devices that do no DMA, on test machines");
         }
         if (host.regSizes().isEmpty()) {
             throw new PlatformSetupException(host.name() + ": its host node has no reg entries, so there is nothing to map");
@@ -67,6 +73,15 @@ public class PlatformPassthrough {
     /** Warnings for the terminal (the no-IOMMU opt-in); empty when nothing is unsafe. */
     public final List<String> warnings() {
         return List.copyOf(warnings);
+    }
+
+    /**
+     * Whether the device masters DMA (a network controller, a DMA engine). Such a device is refused in a no-IOMMU
+     * group unless {@link PassthroughOptions#allowDmaMasterWithoutIommu()}; called from the constructor, so an
+     * override must not depend on the subclass's fields.
+     */
+    protected boolean mastersDma() {
+        return false;
     }
 
     /** A hook for specialisations' host requirements (e.g. a reset module); throw {@link PlatformSetupException}. */

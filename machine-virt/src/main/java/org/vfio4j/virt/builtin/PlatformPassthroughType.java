@@ -51,7 +51,10 @@ public abstract class PlatformPassthroughType implements DeviceType {
                 PropertySpec.string("host", "host device name in /sys/bus/platform/devices or /sys/bus/amba/devices", null),
                 PropertySpec.string("sysfsdev", "host device's sysfs directory (instead of host=)", null),
                 PropertySpec.string("compat", "guest compatible strings, separated by ';' (default: the host node's)", null),
-                PropertySpec.bool("x-no-iommu", "accept a device in a no-IOMMU group (UNSAFE; it gets no DMA)", false),
+                PropertySpec.bool("x-no-iommu", "accept a device in a no-IOMMU group (UNSAFE: no guest memory is mapped "
+                        + "for it, but nothing stops its DMA reaching any host memory)", false),
+                PropertySpec.bool("x-no-iommu-unsafe-dma", "with x-no-iommu, also accept a device type that masters DMA "
+                        + "(the guest can then read and write all host memory)", false),
                 PropertySpec.bool("x-no-mmap", "trap every region access instead of mapping the regions", false));
     }
 
@@ -83,7 +86,8 @@ public abstract class PlatformPassthroughType implements DeviceType {
         String compat = props.stringOrNull("compat");
         List<String> compatible = compat == null ? List.of()
                 : Arrays.stream(compat.split(";")).filter(s -> !s.isEmpty()).toList();
-        PassthroughOptions options = new PassthroughOptions(compatible, props.bool("x-no-iommu"), props.bool("x-no-mmap"));
+        PassthroughOptions options = new PassthroughOptions(compatible, props.bool("x-no-iommu"), props.bool("x-no-mmap"),
+                props.bool("x-no-iommu-unsafe-dma"));
         try {
             HostPlatformDevice dev = host != null ? HostPlatformDevice.locate(SYS, host) : HostPlatformDevice.at(Path.of(sysfsdev));
             accept(dev);
