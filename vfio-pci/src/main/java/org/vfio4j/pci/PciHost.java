@@ -10,7 +10,7 @@ import org.vfio4j.common.EventFd;
  * What the guest-facing PCI model needs from the host device: config access, BAR/ROM regions,
  * interrupt enables and reset.
  *
- * <p>Why it exists: STYLE.md §3, a consumer-side interface. {@code VfioPciDevice} (over vfio-common)
+ * <p>Why it exists: a consumer-side interface. {@code VfioPciDevice} (over vfio-common)
  * implements it for real; unit tests implement it in memory. Every method maps onto one VFIO
  * operation (config region read/write, region info, SET_IRQS, DEVICE_RESET), so nothing here hides
  * kernel behaviour the model has to reason about.

@@ -7,8 +7,8 @@ import java.lang.foreign.MemorySegment;
  * (a KVM memory slot over the region's mmap, so the guest reaches the device without exits) and "trap this
  * guest range to me" (for regions or parts VFIO does not let us mmap, or {@code x-no-mmap}).
  *
- * <p>Why consumer-side (STYLE.md §3): vfio-platform needs only these two verbs; how the machine does them
- * (memory slots, its MMIO exit dispatch) is its business. The KVM runner (issue 6) implements it.
+ * <p>Why consumer-side: vfio-platform needs only these two verbs; how the machine does them (memory
+ * slots, its MMIO exit dispatch) is its business. machine-virt's KVM runner implements it.
  */
 public interface GuestMmio {
     /**

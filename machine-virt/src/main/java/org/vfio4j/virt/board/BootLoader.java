@@ -15,7 +15,7 @@ import jakarta.inject.Inject;
  * The loader: inspects the kernel and initrd, plans their place in RAM ({@link BootLayout}) and
  * writes {@code /chosen} (command line, console, initrd range, and fresh {@code rng-seed} /
  * {@code kaslr-seed} so the guest has entropy and KASLR from the first instruction, as QEMU provides).
- * Copying the files into guest RAM and setting the boot registers is issue 6's.
+ * Copying the files into guest RAM and setting the boot registers is the KVM runner's.
  */
 public final class BootLoader {
     private final MachineConfig config;

@@ -11,8 +11,8 @@ import jakarta.inject.Inject;
 
 /**
  * The interrupt controller model: a GICv3 distributor, one redistributor frame per CPU and an ITS
- * for PCIe MSIs, at the memory map's addresses. On KVM (issue 6) these addresses are what the
- * in-kernel vGIC is told; here they are what the device tree says.
+ * for PCIe MSIs, at the memory map's addresses: what the device tree says and what KVM's in-kernel
+ * vGIC is told.
  *
  * <p>Why it also builds interrupt specifiers: every node with {@code interrupts} must use this GIC's
  * three-cell format ({@code <type number flags>}), so the format lives with the controller.

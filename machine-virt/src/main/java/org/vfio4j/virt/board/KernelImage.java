@@ -16,8 +16,8 @@ import java.nio.file.Path;
  * the initrd and device tree must be placed above it, not above the file's end.
  *
  * @param arm64Image whether the file carries the arm64 Image header; a file without it is laid out
- *                   as a raw image of its own size (good enough for {@code dumpdtb}; booting it is
- *                   refused in issue 6)
+ *                   as a raw image of its own size (good enough for {@code dumpdtb}; the KVM runner
+ *                   refuses to boot it)
  */
 public record KernelImage(Path path, long fileSize, boolean arm64Image, long textOffset, long imageSize) {
     private static final int MAGIC = 0x644d5241; // "ARM\x64" little-endian

@@ -13,7 +13,7 @@ import java.util.Map;
  * (hw/arm/virt.c {@code base_memmap}, {@code extended_memmap}, {@code a15irqmap}) so that guests and
  * tools that know QEMU's virt find things where they expect them.
  *
- * <p>Why fixed numbers and one place: the device tree, KVM's vGIC set-up (issue 6) and the PCIe host
+ * <p>Why fixed numbers and one place: the device tree, KVM's vGIC set-up and the PCIe host
  * must agree on every address; they all read them from here. The high region (second PCIe window and
  * ECAM) sits at 256 GiB because RAM is limited to 255 GiB below it, as in QEMU's layout.
  *

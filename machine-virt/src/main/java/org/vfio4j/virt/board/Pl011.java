@@ -11,7 +11,7 @@ import jakarta.inject.Inject;
 /**
  * The console: an ARM PL011 UART at {@link MemoryMap#UART} on SPI {@link MemoryMap#UART_SPI}, clocked
  * by the board's fixed 24 MHz APB clock ({@code /apb-pclk}, which AMBA primecell drivers require).
- * Its MMIO emulation (wired to stdio) comes with KVM in issue 6; this is what the guest is told.
+ * This is what the guest is told; the MMIO emulation wired to stdio is {@code emu.Pl011Uart}.
  */
 public final class Pl011 {
     @Inject

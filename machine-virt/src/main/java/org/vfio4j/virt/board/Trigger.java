@@ -4,8 +4,8 @@ package org.vfio4j.virt.board;
  * Interrupt trigger types as the GIC device-tree binding encodes them in the third cell
  * (include/dt-bindings/interrupt-controller/irq.h).
  *
- * <p>Why an enum: level-triggered lines need a resample path when routed through irqfds (issues 7
- * and 8), edge ones do not; the type travels with the interrupt, not as a bare number.
+ * <p>Why an enum: level-triggered lines need a resample path when routed through irqfds (INTx, level
+ * platform IRQs), edge ones do not; the type travels with the interrupt, not as a bare number.
  */
 public enum Trigger {
     /** Rising edge ({@code IRQ_TYPE_EDGE_RISING}). */

@@ -4,13 +4,12 @@ import java.util.List;
 
 /**
  * What a sysbus device needs from the machine's platform bus: guest MMIO space for its regions and
- * SPIs for its interrupts (issue 8's {@code vfio-platform} asks for one region per host MMIO region
- * and one SPI per host IRQ).
+ * SPIs for its interrupts ({@code vfio-platform} asks for one region per host MMIO region and one SPI
+ * per host IRQ).
  *
- * <p>Why an interface of one method: the consumer-side seam (STYLE.md §3); the machine's
- * implementation also reports and places nodes, which no device needs to see. Mapping a region into
- * the running guest and routing an IRQ eventfd are run-time services added with KVM (issue 6) as
- * their own small interfaces.
+ * <p>Why an interface of one method: the consumer-side seam; the machine's implementation also
+ * reports and places nodes, which no device needs to see. Mapping a region into the running guest and
+ * routing an IRQ eventfd are run-time services with their own small interfaces ({@link RunningGuest}).
  */
 public interface PlatformBus {
 

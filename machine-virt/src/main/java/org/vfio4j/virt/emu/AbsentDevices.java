@@ -6,8 +6,8 @@ package org.vfio4j.virt.emu;
  * and writes are ignored.
  *
  * <p>Why: the machine advertises its PCIe host in the device tree, and the guest scans all 256 buses at
- * boot; without a responder each scanned function would be an "unclaimed access" report. Issue 7 replaces
- * this with the real configuration space of assigned devices.
+ * boot; without a responder each scanned function would be an "unclaimed access" report. Functions that
+ * are present (assigned devices) answer through the PCIe root bus instead.
  */
 public final class AbsentDevices implements MmioDevice {
     @Override

@@ -15,8 +15,8 @@ import com.google.inject.AbstractModule;
 /**
  * The framework's own device types, registered exactly as plugin jars register theirs.
  *
- * <p>Registration point for the framework's own types: {@code vfio-pci} (issue 7) and
- * {@code vfio-platform}/{@code vfio-amba} (issue 8), each one {@code DeviceTypes.register} line;
+ * <p>Registration point for the framework's own types: {@code vfio-pci} and
+ * {@code vfio-platform}/{@code vfio-amba}, each one {@code DeviceTypes.register} line;
  * nothing else in the machine changes.
  */
 public final class BuiltinDevicesModule extends AbstractModule {

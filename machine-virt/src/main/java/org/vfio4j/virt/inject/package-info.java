@@ -1,5 +1,5 @@
 /**
- * The Guice modules that assemble the virt machine, one per machine part (STYLE.md §10): each binds
+ * The Guice modules that assemble the virt machine, one per machine part: each binds
  * its part as a singleton with constructor injection; {@link org.vfio4j.virt.inject.VirtModules}
  * lists them, plus the built-in device types and the plugin jars' modules.
  */

@@ -9,7 +9,7 @@ import java.lang.foreign.MemorySegment;
  * <p>Why an object: the kernel keeps a pointer into {@code backing}, so the segment's arena must outlive
  * the slot; the slot holds the segment, refuses a segment whose scope is already closed, and is removed
  * (KVM_SET_USER_MEMORY_REGION with size 0) on {@link #close()} — close it before closing the arena.
- * Used for guest RAM and (issue 7/8) for mmapped BARs and platform-device regions.
+ * Used for guest RAM, mmapped BARs and platform-device regions.
  */
 public final class MemorySlot implements AutoCloseable {
     private final KvmVm vm;

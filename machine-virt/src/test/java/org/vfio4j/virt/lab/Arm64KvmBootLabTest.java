@@ -27,7 +27,7 @@ import org.vfio4j.lab.LabTest;
 import org.vfio4j.virt.Main;
 
 /**
- * Issue 6's guest tests, run inside the aarch64 lab host (arm64, KVM with VHE): the tiny guest built by
+ * The KVM guest tests, run inside the aarch64 lab host (arm64, KVM with VHE): the tiny guest built by
  * {@link GuestInitramfs} boots on machine-virt with 2 vCPUs, prints its marker, "cpus=2" and the root
  * compatible, powers off, and the VMM exits 0; a guest whose init dies (kernel panic, {@code panic=-1} resets)
  * gives a non-zero status; a missing kernel is exit 2 before KVM is touched; SIGTERM stops a running guest and

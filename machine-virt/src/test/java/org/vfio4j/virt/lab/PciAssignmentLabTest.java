@@ -19,7 +19,7 @@ import org.vfio4j.lab.LabHost;
 import org.vfio4j.lab.LabTest;
 
 /**
- * Issue 7 in the aarch64 lab: host PCI functions (the lab's emulated nvme and e1000e behind its SMMUv3, bound
+ * PCI assignment in the aarch64 lab: host PCI functions (the lab's emulated nvme and e1000e behind its SMMUv3, bound
  * to vfio-pci) assigned to a guest on machine-virt with KVM, used by the guest's own drivers.
  */
 @LabTest(arch = LabArch.AARCH64)

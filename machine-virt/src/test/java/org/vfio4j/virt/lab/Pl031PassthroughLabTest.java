@@ -41,7 +41,7 @@ import com.google.inject.Guice;
 import com.google.inject.Injector;
 
 /**
- * Issue 8's lab half, in the aarch64 lab (its own kernel: VFIO_AMBA, no-IOMMU mode, KVM): the lab host's real
+ * Platform-device passthrough in the aarch64 lab (its own kernel: VFIO_AMBA, no-IOMMU mode, KVM): the lab host's real
  * PL031 RTC ({@code 9010000.pl031}, an AMBA PrimeCell of QEMU's virt machine, behind no IOMMU) is taken from
  * rtc-pl031, bound to vfio-amba ({@code /dev/vfio/noiommu-N}) and given to a machine-virt guest with
  * {@code -device vfio-amba,host=9010000.pl031,x-no-iommu=on}.
