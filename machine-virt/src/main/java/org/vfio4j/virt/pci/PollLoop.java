@@ -43,10 +43,13 @@ final class PollLoop implements PciEventLoop, AutoCloseable {
 
     private final class Watch implements Registration {
         final EventFd eventFd;
+        /** Taken while the eventfd is open: its owner may close it (after this watch) at any time. */
+        final int fd;
         final Runnable handler;
 
         Watch(EventFd eventFd, Runnable handler) {
             this.eventFd = eventFd;
+            this.fd = eventFd.fd();
             this.handler = handler;
         }
 
@@ -103,7 +106,11 @@ final class PollLoop implements PciEventLoop, AutoCloseable {
 
     private void run() {
         while (!closed) {
-            pollOnce();
+            try {
+                pollOnce();
+            } catch (RuntimeException e) {
+                failures.report(() -> "virt: " + thread.getName() + ": a poll round failed, the loop goes on: " + e);
+            }
         }
     }
 
@@ -129,7 +136,7 @@ final class PollLoop implements PciEventLoop, AutoCloseable {
             fds.set(JAVA_INT, 0, wake.fd());
             fds.set(JAVA_SHORT, 4, POLLIN);
             for (int i = 0; i < ws.size(); i++) {
-                fds.set(JAVA_INT, 8L * (i + 1), ws.get(i).eventFd.fd());
+                fds.set(JAVA_INT, 8L * (i + 1), ws.get(i).fd);
                 fds.set(JAVA_SHORT, 8L * (i + 1) + 4, POLLIN);
             }
             int n = Native.poll(fds, ws.size() + 1, (int) Math.min(timeoutMs, Integer.MAX_VALUE));

@@ -38,6 +38,37 @@ class PollLoopTest {
         }
     }
 
+    /**
+     * What a guest toggling MSI-X masks does to the loop from a vCPU thread: watches made and dropped, their
+     * eventfds closed right after, while the loop polls them. The loop must neither die nor read a closed one.
+     */
+    @Test
+    void watchesClosedWithTheirEventFdsWhileThePollRunsLeaveTheLoopAlive() throws Exception {
+        try (PollLoop loop = new PollLoop("test-loop", messages::add)) {
+            int live = 64;
+            EventFd[] fds = new EventFd[live];
+            PciEventLoop.Registration[] watches = new PciEventLoop.Registration[live];
+            for (int i = 0; i < 20_000; i++) {
+                int k = i % live;
+                if (watches[k] != null) {
+                    watches[k].close();
+                    fds[k].close();
+                }
+                fds[k] = EventFd.create();
+                watches[k] = loop.watch(fds[k], () -> { });
+                fds[k].signal();
+            }
+            for (int k = 0; k < live; k++) {
+                watches[k].close();
+                fds[k].close();
+            }
+            CountDownLatch timer = new CountDownLatch(1);
+            loop.schedule(Duration.ZERO, timer::countDown);
+            assertTrue(timer.await(10, TimeUnit.SECONDS), "the loop died: " + messages);
+            assertEquals(List.of(), messages, "nothing failed");
+        }
+    }
+
     @Test
     void aSignalledEventFdRunsItsHandlerUntilTheWatchIsClosed() throws Exception {
         try (PollLoop loop = new PollLoop("test-loop", messages::add); EventFd e = EventFd.create()) {
