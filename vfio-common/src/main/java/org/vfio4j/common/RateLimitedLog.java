@@ -27,7 +27,7 @@ public final class RateLimitedLog {
     /** Lines per interval of {@link #standard}. */
     public static final int STANDARD_BUDGET = 10;
     /** The interval of {@link #standard}. */
-    public static final Duration STANDARD_INTERVAL = Duration.ofSeconds(10);
+    public static final Duration STANDARD_INTERVAL = Duration.ofMinutes(1);
 
     private final Consumer<String> sink;
     private final int budget;
@@ -55,7 +55,10 @@ public final class RateLimitedLog {
         this.clock = clock;
     }
 
-    /** {@value #STANDARD_BUDGET} lines per 10 s, on the system's monotonic clock. */
+    /**
+     * {@value #STANDARD_BUDGET} lines a minute, on the system's monotonic clock: past the first lines, a flood costs
+     * one line a minute.
+     */
     public static RateLimitedLog standard(Consumer<String> sink) {
         return new RateLimitedLog(sink, STANDARD_BUDGET, STANDARD_INTERVAL, System::nanoTime);
     }

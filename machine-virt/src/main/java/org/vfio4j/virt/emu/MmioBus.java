@@ -122,8 +122,8 @@ public final class MmioBus {
         try {
             return e.device().read(address - e.range().base(), size);
         } catch (RuntimeException x) {
-            failures.report(String.format("virt: %s: guest read of %d bytes at 0x%x failed, it reads all ones: %s",
-                    e.name(), size, address, x));
+            failures.report(() -> String.format("virt: %s: guest read of %d bytes at 0x%x failed, it reads all "
+                    + "ones: %s", e.name(), size, address, x));
             return allOnes(size);
         }
     }
@@ -138,8 +138,8 @@ public final class MmioBus {
         try {
             e.device().write(address - e.range().base(), size, value);
         } catch (RuntimeException x) {
-            failures.report(String.format("virt: %s: guest write of %d bytes at 0x%x failed and was dropped: %s",
-                    e.name(), size, address, x));
+            failures.report(() -> String.format("virt: %s: guest write of %d bytes at 0x%x failed and was dropped: "
+                    + "%s", e.name(), size, address, x));
         }
     }
 
