@@ -13,12 +13,16 @@ final class ConsoleReader {
     private ConsoleReader() {
     }
 
-    /** Appends what {@code in} gives to {@code seen} until {@code marker} has appeared, or to the end when null. */
+    /**
+     * Appends what {@code in} gives to {@code seen} until {@code marker} has appeared in what this call read (the
+     * end of {@code seen}), or to the end when null.
+     */
     static void readUntil(InputStream in, StringBuilder seen, @Nullable String marker) throws IOException {
         int c;
         while ((c = in.read()) >= 0) {
             seen.append((char) c);
-            if (marker != null && seen.indexOf(marker) >= 0) {
+            if (marker != null && c == marker.charAt(marker.length() - 1)
+                    && seen.indexOf(marker, Math.max(0, seen.length() - marker.length())) >= 0) {
                 return;
             }
         }

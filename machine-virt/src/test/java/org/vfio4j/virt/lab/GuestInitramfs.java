@@ -7,6 +7,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -43,6 +44,11 @@ final class GuestInitramfs {
 
     /** The same with the init script {@code initResource} as {@code /init}. */
     static Path build(Path busybox, Path cpio, String initResource) throws IOException {
+        return build(busybox, cpio, initResource, Map.of());
+    }
+
+    /** The same plus executables: {@code bin/NAME} for each entry of {@code binaries}. */
+    static Path build(Path busybox, Path cpio, String initResource, Map<String, byte[]> binaries) throws IOException {
         if (!Files.isRegularFile(busybox)) {
             throw new IOException("no busybox at " + busybox + " for the test guest (the aarch64 lab's root has "
                     + LAB_BUSYBOX + " from busybox-static)");
@@ -55,6 +61,9 @@ final class GuestInitramfs {
         entry(out, ino++, "sys", 0040755, 0, 0, new byte[0]);
         entry(out, ino++, "bin", 0040755, 0, 0, new byte[0]);
         entry(out, ino++, "bin/busybox", 0100755, 0, 0, Files.readAllBytes(busybox));
+        for (Map.Entry<String, byte[]> bin : new java.util.TreeMap<>(binaries).entrySet()) {
+            entry(out, ino++, "bin/" + bin.getKey(), 0100755, 0, 0, bin.getValue());
+        }
         entry(out, ino++, "init", 0100755, 0, 0, init(initResource));
         entry(out, ino, "TRAILER!!!", 0, 0, 0, new byte[0]);
         Path dir = cpio.toAbsolutePath().getParent();

@@ -38,12 +38,17 @@ final class PciGuest {
 
     /** Builds the initramfs into the lab's /tmp. */
     static PciGuest prepare() throws Exception {
+        return prepare("pci-guest-init.sh", java.util.Map.of());
+    }
+
+    /** The same with another init script and executables in {@code /bin}. */
+    static PciGuest prepare(String initResource, java.util.Map<String, byte[]> binaries) throws Exception {
         String k = System.getenv(KERNEL_ENV);
         assertNotNull(k, "$" + KERNEL_ENV + " is not set: this class runs in the aarch64 lab, which sets it");
         Path kernel = Path.of(k);
         assertTrue(Files.isRegularFile(kernel), "$" + KERNEL_ENV + " names " + kernel + ", which is not a file");
         Path cpio = GuestInitramfs.build(GuestInitramfs.LAB_BUSYBOX,
-                Files.createTempDirectory("vfio4j-pci-guest-").resolve("initramfs.cpio"), "pci-guest-init.sh");
+                Files.createTempDirectory("vfio4j-pci-guest-").resolve("initramfs.cpio"), initResource, binaries);
         return new PciGuest(kernel, cpio);
     }
 
@@ -93,8 +98,15 @@ final class PciGuest {
 
     /** The command that runs the VMM in a child JVM with {@code args}. */
     static List<String> childCommand(List<String> args) {
+        return childCommand(List.of(), args);
+    }
+
+    /** The same with JVM options {@code jvm} (a heap limit, say). */
+    static List<String> childCommand(List<String> jvm, List<String> args) {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"), Main.class.getName()));
+                "--enable-native-access=ALL-UNNAMED"));
+        cmd.addAll(jvm);
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName()));
         cmd.addAll(args);
         return cmd;
     }

@@ -9,7 +9,16 @@
 #                    32-bit one) with a 1-byte write to sysfs config space (the VMM reports the slot at the new
 #                    address), move it back, rebind the driver and repeat the write/read check (prefix moved-)
 #   vfio4j_e1000e    bring the e1000e's interface up and print its carrier once it is up (or after 30 s)
-#   vfio4j_nvme_loop after the above, keep writing and reading the nvme until killed (for the kill -9 test)
+#   vfio4j_nvme_loop after the above, keep writing and reading the nvme until killed (for the kill -9 test);
+#                    with vfio4j_panic_ms=MS the guest panics MS ms into the loop instead (init exits)
+#   vfio4j_hostile   before all of the above (with the hostile-guest helper at /bin/hostile, HostileGuestLabTest):
+#                    the nvme's config header is saved, its driver unbound, and the helper attacks the function as
+#                    these words ask, in this order; then the header is restored and the driver bound again
+#                    (markers VFIO4J-HOSTILE-START and -END):
+#   vfio4j_fuzz=SEED:COUNT random config writes    vfio4j_power=N D3hot/D0 cycles, BAR 0 read after each
+#   vfio4j_decode=N  decode toggles, the second CPU reading BAR 0 throughout
+#   vfio4j_outside=N BAR 0 placed outside the windows N times    vfio4j_move=N BAR 0 moved N times
+#   vfio4j_msix=SEED:COUNT random MSI-X table/PBA accesses with enable and function-mask toggles
 # Refuses to do anything unless it is PID 1, so running it anywhere else is harmless.
 if [ "$$" != 1 ]; then
   echo "vfio4j pci guest init: not PID 1, doing nothing"
@@ -41,6 +50,11 @@ await() {
   [ -e "$1" ]
 }
 
+# The value of kernel command line word $1=VALUE, or nothing.
+arg() {
+  for w in $cmd; do case "$w" in "$1"=*) echo "${w#*=}"; return ;; esac; done
+}
+
 # Milliseconds since boot (10 ms resolution).
 ms() {
   $b awk '{ printf "%d", $1 * 1000 }' /proc/uptime
@@ -59,6 +73,23 @@ nvme_io() {
   write_ms=$((t1 - t0))
   read_ms=$((t3 - t2))
 }
+
+case "$cmd" in *" vfio4j_hostile "*) if await /dev/nvme0n1; then
+  dev=$($b readlink -f /sys/class/nvme/nvme0/device)
+  $b dd if="$dev/config" of=/tmp/saved bs=256 count=1 2>/dev/null
+  $b basename "$dev" > /sys/bus/pci/drivers/nvme/unbind
+  echo VFIO4J-HOSTILE-START
+  v=$(arg vfio4j_fuzz);    [ -n "$v" ] && /bin/hostile config-fuzz "$dev" "${v%%:*}" "${v#*:}"
+  v=$(arg vfio4j_power);   [ -n "$v" ] && /bin/hostile power "$dev" "$v"
+  v=$(arg vfio4j_decode);  [ -n "$v" ] && /bin/hostile decode "$dev" "$v"
+  v=$(arg vfio4j_outside); [ -n "$v" ] && /bin/hostile bar-outside "$dev" "$v"
+  v=$(arg vfio4j_move);    [ -n "$v" ] && /bin/hostile bar-move "$dev" "$v"
+  v=$(arg vfio4j_msix);    [ -n "$v" ] && /bin/hostile msix "$dev" "${v%%:*}" "${v#*:}"
+  echo VFIO4J-HOSTILE-END
+  /bin/hostile restore "$dev" /tmp/saved
+  $b basename "$dev" > /sys/bus/pci/drivers/nvme/bind
+fi ;;
+esac
 
 case "$cmd" in *" vfio4j_nvme "*|*" vfio4j_nvme_loop "*)
   if await /dev/nvme0n1; then
@@ -126,6 +157,14 @@ case "$cmd" in *" vfio4j_e1000e "*)
 esac
 
 case "$cmd" in *" vfio4j_nvme_loop "*)
+  panic_ms=$(arg vfio4j_panic_ms)
+  if [ -n "$panic_ms" ]; then
+    ( while :; do nvme_io >/dev/null 2>&1; done ) &
+    echo VFIO4J-IO-LOOP
+    $b usleep $((panic_ms * 1000))
+    echo VFIO4J-PANIC
+    exit 1                           # init exits: the kernel panics (panic=-1: it resets the machine at once)
+  fi
   echo VFIO4J-IO-LOOP
   while :; do nvme_io >/dev/null 2>&1; done ;;
 esac
