@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -37,6 +38,8 @@ import org.vfio4j.lab.LabTest;
 @Tag("aarch64")
 class HostileGuestLabTest {
     private static final boolean FULL = Boolean.getBoolean("vfio4j.hostile.full");
+    /** How long one guest may take: the full counts run for up to half an hour each under TCG. */
+    private static final Duration LIMIT = FULL ? Duration.ofMinutes(75) : PciGuest.BOOT_LIMIT;
     private static PciGuest guest;
 
     @BeforeAll
@@ -87,7 +90,7 @@ class HostileGuestLabTest {
         long ms = 0;
         for (int seed = 1; seed <= seeds; seed++) {
             HostWatch watch = HostWatch.start(LabDevice.NVME);
-            PciGuest.Run r = guest.run(List.of(nvme("")), "vfio4j_hostile vfio4j_nvme vfio4j_fuzz=" + seed + ":"
+            PciGuest.Run r = guest.run(LIMIT, List.of(nvme("")), "vfio4j_hostile vfio4j_nvme vfio4j_fuzz=" + seed + ":"
                     + writes);
             List<String> changed = watch.changes();
             escapes += changed.size() + (r.status() == 0 ? 0 : 1);
@@ -108,18 +111,18 @@ class HostileGuestLabTest {
         int toggles = count(2_000, 10_000);
         for (String mode : List.of("", ",x-no-mmap=on")) {
             HostWatch watch = HostWatch.start(LabDevice.NVME);
-            PciGuest.Run r = guest.run(List.of(nvme(mode)), "vfio4j_hostile vfio4j_nvme vfio4j_power=" + cycles
+            PciGuest.Run r = guest.run(LIMIT, List.of(nvme(mode)), "vfio4j_hostile vfio4j_nvme vfio4j_power=" + cycles
                     + " vfio4j_decode=" + toggles);
+            System.out.printf("hostile-figure power-decode%s: %d D3hot cycles, %d decode toggles in %d ms, the other "
+                    + "CPU read BAR 0 %d times (%d all ones), %d stderr lines%n", mode, cycles, toggles,
+                    r.number("decode-ms").orElse(-1), r.number("reader-reads").orElse(-1),
+                    r.number("reader-ones").orElse(-1), lines(r.err()));
             assertEquals(List.of(), watch.changes(), r.all());
             assertGuestSurvivedAndDeviceWorks(r);
             assertEquals(cycles, r.number("power-cycles").orElse(-1), r.all());
             assertEquals(0, r.number("power-bad-reads").orElse(-1), "BAR 0 read all ones back in D0\n" + r.all());
             assertTrue(r.number("reader-reads").orElse(0) > 0, "the second CPU never read BAR 0\n" + r.all());
             assertTrue(lines(r.err()) <= 100, lines(r.err()) + " stderr lines\n" + r.err());
-            System.out.printf("hostile-figure power-decode%s: %d D3hot cycles, %d decode toggles in %d ms, the other "
-                    + "CPU read BAR 0 %d times (%d all ones), %d stderr lines%n", mode, cycles, toggles,
-                    r.number("decode-ms").orElse(-1), r.number("reader-reads").orElse(-1),
-                    r.number("reader-ones").orElse(-1), lines(r.err()));
         }
     }
 
@@ -140,15 +143,15 @@ class HostileGuestLabTest {
         StringBuilder err = new StringBuilder();
         Thread errReader = Thread.ofPlatform().start(() -> drain(p.getErrorStream(), err));
         try {
-            long startRss = assertTimeoutPreemptively(PciGuest.BOOT_LIMIT, () -> {
+            long startRss = assertTimeoutPreemptively(LIMIT, () -> {
                 ConsoleReader.readUntil(p.getInputStream(), out, "VFIO4J-HOSTILE-START");
                 return rssKiB(p.pid());
             }, () -> "the guest never started its attacks:\n" + out + "\n--- stderr\n" + err);
-            long endRss = assertTimeoutPreemptively(PciGuest.BOOT_LIMIT, () -> {
+            long endRss = assertTimeoutPreemptively(LIMIT, () -> {
                 ConsoleReader.readUntil(p.getInputStream(), out, "VFIO4J-HOSTILE-END");
                 return rssKiB(p.pid());
             }, () -> "the guest's loops did not finish:\n" + out + "\n--- stderr\n" + err);
-            assertTimeoutPreemptively(PciGuest.BOOT_LIMIT,
+            assertTimeoutPreemptively(LIMIT,
                     () -> ConsoleReader.readUntil(p.getInputStream(), out, "VFIO4J-GUEST-DONE"), out::toString);
             long done = System.nanoTime();
             assertTrue(p.waitFor(30, TimeUnit.SECONDS), "the VMM did not exit within 30 s of the guest finishing");
@@ -156,14 +159,14 @@ class HostileGuestLabTest {
             errReader.join(10_000);
             drain(p.getInputStream(), out);
             PciGuest.Run r = new PciGuest.Run(p.exitValue(), out.toString(), err.toString());
-            assertEquals(List.of(), watch.changes(), r.all());
-            assertGuestSurvivedAndDeviceWorks(r);
             long growthMiB = (endRss - startRss) / 1024;
-            assertTrue(lines(r.err()) <= 2000, lines(r.err()) + " stderr lines for " + 3 * n + " provocations");
-            assertTrue(growthMiB <= 64, "resident memory grew by " + growthMiB + " MiB");
             System.out.printf("hostile-figure bounds: %d provocations, %d stderr lines, RSS %d -> %d MiB (%+d), exit "
                     + "%.1f s after the guest finished%n", 3 * n, lines(r.err()), startRss / 1024, endRss / 1024,
                     growthMiB, exitS);
+            assertEquals(List.of(), watch.changes(), r.all());
+            assertGuestSurvivedAndDeviceWorks(r);
+            assertTrue(lines(r.err()) <= 2000, lines(r.err()) + " stderr lines for " + 3 * n + " provocations");
+            assertTrue(growthMiB <= 64, "resident memory grew by " + growthMiB + " MiB");
         } finally {
             p.destroyForcibly();
         }
@@ -175,7 +178,7 @@ class HostileGuestLabTest {
         host.bindToVfio(LabDevice.NVME);
         int accesses = count(20_000, 1_000_000);
         HostWatch watch = HostWatch.start(LabDevice.NVME);
-        PciGuest.Run r = guest.run(List.of(nvme("")), "vfio4j_hostile vfio4j_nvme vfio4j_msix=14:" + accesses);
+        PciGuest.Run r = guest.run(LIMIT, List.of(nvme("")), "vfio4j_hostile vfio4j_nvme vfio4j_msix=14:" + accesses);
         assertEquals(List.of(), watch.changes(), r.all());
         assertGuestSurvivedAndDeviceWorks(r);
         assertTrue(r.number("msix-writes").orElse(0) > 0 && r.number("msix-toggles").orElse(0) > 0, r.all());
@@ -205,13 +208,13 @@ class HostileGuestLabTest {
                     .redirectErrorStream(true).start();
             StringBuilder seen = new StringBuilder();
             try {
-                assertTimeoutPreemptively(PciGuest.BOOT_LIMIT,
+                assertTimeoutPreemptively(LIMIT,
                         () -> ConsoleReader.readUntil(p.getInputStream(), seen, "VFIO4J-IO-LOOP"),
                         () -> "run " + i + ": the guest never started its I/O loop (the device was not reusable):\n" + seen);
                 reusable++;
                 long start;
                 if (kind.equals("panic")) {
-                    assertTimeoutPreemptively(PciGuest.BOOT_LIMIT,
+                    assertTimeoutPreemptively(LIMIT,
                             () -> ConsoleReader.readUntil(p.getInputStream(), seen, "VFIO4J-PANIC"), seen::toString);
                     start = System.nanoTime();
                 } else {
@@ -239,7 +242,7 @@ class HostileGuestLabTest {
                 p.destroyForcibly();
             }
         }
-        PciGuest.Run last = guest.run(List.of(nvme("")), "vfio4j_hostile vfio4j_nvme vfio4j_fuzz=1:1");
+        PciGuest.Run last = guest.run(LIMIT, List.of(nvme("")), "vfio4j_hostile vfio4j_nvme vfio4j_fuzz=1:1");
         assertGuestSurvivedAndDeviceWorks(last);
         reusable++;
         List<Double> sorted = teardown.stream().sorted().toList();

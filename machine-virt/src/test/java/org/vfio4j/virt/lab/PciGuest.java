@@ -83,17 +83,26 @@ final class PciGuest {
 
     /** Runs the VMM in this JVM. */
     Run run(List<String> devices, String appendWords) {
-        return run(args(devices, appendWords));
+        return run(BOOT_LIMIT, devices, appendWords);
+    }
+
+    /** The same with a time limit of its own (a guest with long work to do). */
+    Run run(Duration limit, List<String> devices, String appendWords) {
+        return run(limit, args(devices, appendWords));
     }
 
     static Run run(List<String> args) {
-        return assertTimeoutPreemptively(BOOT_LIMIT, () -> {
+        return run(BOOT_LIMIT, args);
+    }
+
+    static Run run(Duration limit, List<String> args) {
+        return assertTimeoutPreemptively(limit, () -> {
             ByteArrayOutputStream out = new ByteArrayOutputStream();
             ByteArrayOutputStream err = new ByteArrayOutputStream();
             int status = Main.run(args.toArray(String[]::new), new PrintStream(out, true, StandardCharsets.UTF_8),
                     new PrintStream(err, true, StandardCharsets.UTF_8));
             return new Run(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        }, "the guest did not finish within " + BOOT_LIMIT);
+        }, "the guest did not finish within " + limit);
     }
 
     /** The command that runs the VMM in a child JVM with {@code args}. */
