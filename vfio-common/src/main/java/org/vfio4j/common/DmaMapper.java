@@ -15,7 +15,6 @@ import java.util.Set;
 import org.eclipse.jdt.annotation.Nullable;
 
 import org.vfio4j.common.sys.Errno;
-import org.vfio4j.common.sys.Native;
 import org.vfio4j.common.sys.VfioAbi;
 import org.vfio4j.common.sys.VfioAbi.DmaMap;
 import org.vfio4j.common.sys.VfioAbi.DmaUnmap;
@@ -29,6 +28,7 @@ import org.vfio4j.common.sys.VfioAbi.DmaUnmap;
  * or drop.
  */
 final class DmaMapper {
+    private final Kernel kernel;
     private final int containerFd;
     private final IovaIndex byIova = new IovaIndex();
     /** An upper bound (unsigned) of the end of every mapping: IOVAs at or above it overlap nothing. */
@@ -46,7 +46,8 @@ final class DmaMapper {
     private final MemorySegment unmapArg = argArena.allocate(DmaUnmap.LAYOUT);
     private boolean closed;
 
-    DmaMapper(int containerFd) {
+    DmaMapper(Kernel kernel, int containerFd) {
+        this.kernel = kernel;
         this.containerFd = containerFd;
         DmaMap.ARGSZ.set(mapArg, (int) DmaMap.LAYOUT.byteSize());
         DmaUnmap.ARGSZ.set(unmapArg, (int) DmaUnmap.LAYOUT.byteSize());
@@ -96,7 +97,7 @@ final class DmaMapper {
         DmaMap.VADDR.set(mapArg, address);
         DmaMap.IOVA.set(mapArg, iova);
         DmaMap.SIZE.set(mapArg, size);
-        int r = Native.ioctl(containerFd, VfioAbi.VFIO_IOMMU_MAP_DMA, mapArg);
+        int r = kernel.ioctl(containerFd, VfioAbi.VFIO_IOMMU_MAP_DMA, mapArg);
         if (r < 0) {
             throw new VfioException("VFIO_IOMMU_MAP_DMA of " + size + " bytes at IOVA " + Check.hex(iova), -r, advice(-r, size));
         }
@@ -264,7 +265,7 @@ final class DmaMapper {
         DmaUnmap.FLAGS.set(unmapArg, 0);
         DmaUnmap.IOVA.set(unmapArg, iova);
         DmaUnmap.SIZE.set(unmapArg, size);
-        int r = Native.ioctl(containerFd, VfioAbi.VFIO_IOMMU_UNMAP_DMA, unmapArg);
+        int r = kernel.ioctl(containerFd, VfioAbi.VFIO_IOMMU_UNMAP_DMA, unmapArg);
         if (r < 0) {
             throw new VfioException("VFIO_IOMMU_UNMAP_DMA of " + size + " bytes at IOVA " + Check.hex(iova), -r,
                     "the mapping is forgotten on the Java side; closing the container releases whatever the kernel "

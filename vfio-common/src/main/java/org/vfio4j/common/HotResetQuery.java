@@ -6,7 +6,6 @@ import java.util.ArrayList;
 import java.util.List;
 
 import org.vfio4j.common.sys.Errno;
-import org.vfio4j.common.sys.Native;
 import org.vfio4j.common.sys.VfioAbi;
 import org.vfio4j.common.sys.VfioAbi.DependentDevice;
 import org.vfio4j.common.sys.VfioAbi.HotResetInfo;
@@ -16,14 +15,14 @@ final class HotResetQuery {
     private HotResetQuery() {
     }
 
-    static List<PciDependentDevice> query(int fd, String device) {
+    static List<PciDependentDevice> query(Kernel kernel, int fd, String device) {
         int count = 0;
         for (int attempt = 0; attempt < 3; attempt++) {
             long size = HotResetInfo.LAYOUT.byteSize() + count * DependentDevice.LAYOUT.byteSize();
             try (Arena a = Arena.ofConfined()) {
                 MemorySegment s = a.allocate(size, 8);
                 HotResetInfo.ARGSZ.set(s, (int) size);
-                int r = Native.ioctl(fd, VfioAbi.VFIO_DEVICE_GET_PCI_HOT_RESET_INFO, s);
+                int r = kernel.ioctl(fd, VfioAbi.VFIO_DEVICE_GET_PCI_HOT_RESET_INFO, s);
                 int got = (int) HotResetInfo.COUNT.get(s);
                 if (r == -Errno.ENOSPC && got > count) {
                     count = got;

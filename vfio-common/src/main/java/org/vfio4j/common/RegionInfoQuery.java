@@ -5,7 +5,6 @@ import java.lang.foreign.MemorySegment;
 import java.util.List;
 
 import org.vfio4j.common.sys.Errno;
-import org.vfio4j.common.sys.Native;
 import org.vfio4j.common.sys.VfioAbi;
 
 /** VFIO_DEVICE_GET_REGION_INFO with the two-step argsz protocol for capability chains. */
@@ -13,14 +12,14 @@ final class RegionInfoQuery {
     private RegionInfoQuery() {
     }
 
-    static RegionInfo query(int fd, String device, int index) {
+    static RegionInfo query(Kernel kernel, int fd, String device, int index) {
         long size = VfioAbi.RegionInfo.LAYOUT.byteSize();
         for (int attempt = 0; attempt < 3; attempt++) {
             try (Arena a = Arena.ofConfined()) {
                 MemorySegment s = a.allocate(size, 8);
                 VfioAbi.RegionInfo.ARGSZ.set(s, (int) size);
                 VfioAbi.RegionInfo.INDEX.set(s, index);
-                int r = Native.ioctl(fd, VfioAbi.VFIO_DEVICE_GET_REGION_INFO, s);
+                int r = kernel.ioctl(fd, VfioAbi.VFIO_DEVICE_GET_REGION_INFO, s);
                 if (r == -Errno.EINVAL) {
                     // An index below num_regions the device does not implement (vfio-pci: the VGA region of a
                     // non-VGA device): the kernel's way of saying "no such region". Size 0, no access.

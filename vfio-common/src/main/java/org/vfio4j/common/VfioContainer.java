@@ -3,7 +3,6 @@ package org.vfio4j.common;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -37,6 +36,7 @@ import org.vfio4j.common.sys.VfioAbi;
 public final class VfioContainer implements AutoCloseable {
     private static final Path DEV_VFIO = Path.of("/dev/vfio");
 
+    private final Kernel kernel;
     private final int fd;
     private final boolean allowNoIommu;
     private final IommuGroups sysfs;
@@ -52,16 +52,17 @@ public final class VfioContainer implements AutoCloseable {
     private volatile @Nullable IommuInfo iommuInfo;
     private volatile boolean closed;
 
-    private VfioContainer(int fd, boolean allowNoIommu, IommuGroups sysfs) {
+    private VfioContainer(Kernel kernel, int fd, boolean allowNoIommu, IommuGroups sysfs) {
+        this.kernel = kernel;
         this.fd = fd;
         this.allowNoIommu = allowNoIommu;
         this.sysfs = sysfs;
-        this.dma = new DmaMapper(fd);
+        this.dma = new DmaMapper(kernel, fd);
     }
 
     /** Opens {@code /dev/vfio/vfio}, checks the API version and that a Type1 IOMMU backend is available. */
     public static VfioContainer open() {
-        return open(false);
+        return open(Kernel.HOST, false, IommuGroups.system());
     }
 
     /**
@@ -70,12 +71,13 @@ public final class VfioContainer implements AutoCloseable {
      * {@code vfio.enable_unsafe_noiommu_mode=1}.
      */
     public static VfioContainer openUnsafeNoIommu() {
-        return open(true);
+        return open(Kernel.HOST, true, IommuGroups.system());
     }
 
-    private static VfioContainer open(boolean noIommu) {
+    /** Opens a container through {@code kernel}, with {@code sysfs} for the advice that names devices. */
+    static VfioContainer open(Kernel kernel, boolean noIommu, IommuGroups sysfs) {
         String path = DEV_VFIO.resolve("vfio").toString();
-        int fd = Native.open(path, Native.O_RDWR | Native.O_CLOEXEC);
+        int fd = kernel.open(path, Native.O_RDWR | Native.O_CLOEXEC);
         if (fd < 0) {
             throw new VfioException("open " + path, -fd, switch (-fd) {
                 case Errno.ENOENT -> "VFIO is not available: load it (modprobe vfio-pci) on a host with an IOMMU "
@@ -84,9 +86,9 @@ public final class VfioContainer implements AutoCloseable {
                 default -> "";
             });
         }
-        VfioContainer c = new VfioContainer(fd, noIommu, IommuGroups.system());
+        VfioContainer c = new VfioContainer(kernel, fd, noIommu, sysfs);
         try {
-            int version = Native.ioctl(fd, VfioAbi.VFIO_GET_API_VERSION, 0L);
+            int version = kernel.ioctl(fd, VfioAbi.VFIO_GET_API_VERSION, 0L);
             if (version != VfioAbi.VFIO_API_VERSION) {
                 throw new VfioException("VFIO_GET_API_VERSION", version < 0 ? -version : 0,
                         "the kernel speaks VFIO API " + version + ", vfio4j speaks " + VfioAbi.VFIO_API_VERSION);
@@ -110,7 +112,7 @@ public final class VfioContainer implements AutoCloseable {
 
     /** VFIO_GET_API_VERSION. */
     public int apiVersion() {
-        int v = Native.ioctl(fd(), VfioAbi.VFIO_GET_API_VERSION, 0L);
+        int v = kernel.ioctl(fd(), VfioAbi.VFIO_GET_API_VERSION, 0L);
         if (v < 0) {
             throw new VfioException("VFIO_GET_API_VERSION", -v, "");
         }
@@ -119,7 +121,7 @@ public final class VfioContainer implements AutoCloseable {
 
     /** VFIO_CHECK_EXTENSION: true when the kernel supports {@code extension} (e.g. VfioAbi.VFIO_TYPE1v2_IOMMU). */
     public boolean checkExtension(int extension) {
-        int r = Native.ioctl(fd(), VfioAbi.VFIO_CHECK_EXTENSION, extension);
+        int r = kernel.ioctl(fd(), VfioAbi.VFIO_CHECK_EXTENSION, extension);
         return r > 0;
     }
 
@@ -137,19 +139,19 @@ public final class VfioContainer implements AutoCloseable {
             }
         }
         Path path = groupPath(number);
-        int gfd = Native.open(path.toString(), Native.O_RDWR | Native.O_CLOEXEC);
+        int gfd = kernel.open(path.toString(), Native.O_RDWR | Native.O_CLOEXEC);
         if (gfd < 0) {
             throw new VfioException("open " + path, -gfd, groupOpenAdvice(number, path, -gfd));
         }
         try {
-            GroupStatus status = VfioGroup.queryStatus(gfd, number);
+            GroupStatus status = VfioGroup.queryStatus(kernel, gfd, number);
             if (!status.viable()) {
                 throw new GroupNotViableException(number,
                         sysfs.devices(number).stream().filter(d -> !d.vfioCompatible()).toList());
             }
             try (Arena a = Arena.ofConfined()) {
                 MemorySegment cfd = a.allocateFrom(ValueLayout.JAVA_INT, fd);
-                int r = Native.ioctl(gfd, VfioAbi.VFIO_GROUP_SET_CONTAINER, cfd);
+                int r = kernel.ioctl(gfd, VfioAbi.VFIO_GROUP_SET_CONTAINER, cfd);
                 if (r < 0) {
                     throw new VfioException("VFIO_GROUP_SET_CONTAINER for group " + number, -r,
                             -r == Errno.EBUSY ? "the group is already in another container" : "");
@@ -159,12 +161,12 @@ public final class VfioContainer implements AutoCloseable {
                 try {
                     iommuType = chooseAndSetIommu(path.getFileName().toString().startsWith("noiommu-"));
                 } catch (RuntimeException e) {
-                    Native.ioctl(gfd, VfioAbi.VFIO_GROUP_UNSET_CONTAINER, 0L);
+                    kernel.ioctl(gfd, VfioAbi.VFIO_GROUP_UNSET_CONTAINER, 0L);
                     throw e;
                 }
             }
         } catch (RuntimeException e) {
-            Native.close(gfd);
+            kernel.close(gfd);
             throw e;
         }
         iommuInfo = null; // a new group can shrink the valid IOVA ranges
@@ -176,13 +178,13 @@ public final class VfioContainer implements AutoCloseable {
     private Path groupPath(int number) {
         Path plain = DEV_VFIO.resolve(Integer.toString(number));
         Path noiommu = DEV_VFIO.resolve("noiommu-" + number);
-        return allowNoIommu && !Files.exists(plain) && Files.exists(noiommu) ? noiommu : plain;
+        return allowNoIommu && !kernel.exists(plain) && kernel.exists(noiommu) ? noiommu : plain;
     }
 
     private String groupOpenAdvice(int number, Path path, int errno) {
         return switch (errno) {
             case Errno.ENOENT -> {
-                if (Files.exists(DEV_VFIO.resolve("noiommu-" + number))) {
+                if (kernel.exists(DEV_VFIO.resolve("noiommu-" + number))) {
                     yield "group " + number + " is a no-IOMMU group (/dev/vfio/noiommu-" + number + "): its devices are "
                             + "not isolated; use VfioContainer.openUnsafeNoIommu() only for devices that do no DMA";
                 }
@@ -204,7 +206,7 @@ public final class VfioContainer implements AutoCloseable {
         List<IommuType> candidates = noIommuGroup ? List.of(IommuType.NOIOMMU) : List.of(IommuType.TYPE1V2, IommuType.TYPE1);
         for (IommuType t : candidates) {
             if (checkExtension(t.id())) {
-                int r = Native.ioctl(fd, VfioAbi.VFIO_SET_IOMMU, t.id());
+                int r = kernel.ioctl(fd, VfioAbi.VFIO_SET_IOMMU, t.id());
                 if (r < 0) {
                     throw new VfioException("VFIO_SET_IOMMU " + t, -r, "");
                 }
@@ -221,7 +223,7 @@ public final class VfioContainer implements AutoCloseable {
         if (groups.isEmpty()) {
             dma.unmapAll(); // the kernel releases the IOMMU, and every mapping, when the last group leaves
         }
-        Native.ioctl(gfd, VfioAbi.VFIO_GROUP_UNSET_CONTAINER, 0L);
+        kernel.ioctl(gfd, VfioAbi.VFIO_GROUP_UNSET_CONTAINER, 0L);
         if (groups.isEmpty()) {
             iommuType = null;
         }
@@ -266,7 +268,7 @@ public final class VfioContainer implements AutoCloseable {
             try (Arena a = Arena.ofConfined()) {
                 MemorySegment buf = a.allocate(size, 8);
                 VfioAbi.IommuInfo.ARGSZ.set(buf, (int) size);
-                int r = Native.ioctl(fd, VfioAbi.VFIO_IOMMU_GET_INFO, buf);
+                int r = kernel.ioctl(fd, VfioAbi.VFIO_IOMMU_GET_INFO, buf);
                 if (r < 0) {
                     throw new VfioException("VFIO_IOMMU_GET_INFO", -r, "");
                 }
@@ -384,8 +386,13 @@ public final class VfioContainer implements AutoCloseable {
         synchronized (this) {
             closed = true;
             dma.close();
-            Native.close(fd);
+            kernel.close(fd);
         }
+    }
+
+    /** The kernel this container (and its groups, devices and mappings) talks to. */
+    Kernel kernel() {
+        return kernel;
     }
 
     @Override

@@ -7,7 +7,6 @@ import java.util.List;
 
 import org.eclipse.jdt.annotation.Nullable;
 import org.vfio4j.common.sys.Errno;
-import org.vfio4j.common.sys.Native;
 import org.vfio4j.common.sys.VfioAbi;
 
 /**
@@ -32,6 +31,7 @@ import org.vfio4j.common.sys.VfioAbi;
 public abstract class VfioDevice implements AutoCloseable {
     private final VfioGroup group;
     private final String name;
+    private final Kernel kernel;
     private final int fd;
     private final DeviceInfo info;
     private final @Nullable VfioRegion[] regions;
@@ -43,6 +43,7 @@ public abstract class VfioDevice implements AutoCloseable {
         this.group = handle.group();
         this.name = handle.name();
         this.fd = handle.fd();
+        this.kernel = group.container().kernel();
         this.info = queryInfo();
         this.regions = new @Nullable VfioRegion[info.numRegions()];
         this.irqs = new @Nullable VfioIrq[info.numIrqs()];
@@ -52,7 +53,7 @@ public abstract class VfioDevice implements AutoCloseable {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment s = a.allocate(VfioAbi.DeviceInfo.LAYOUT);
             VfioAbi.DeviceInfo.ARGSZ.set(s, (int) VfioAbi.DeviceInfo.LAYOUT.byteSize());
-            int r = Native.ioctl(fd, VfioAbi.VFIO_DEVICE_GET_INFO, s);
+            int r = kernel.ioctl(fd, VfioAbi.VFIO_DEVICE_GET_INFO, s);
             if (r < 0) {
                 throw new VfioException("VFIO_DEVICE_GET_INFO of " + name, -r, "");
             }
@@ -69,6 +70,11 @@ public abstract class VfioDevice implements AutoCloseable {
     /** The group it was opened through. */
     public final VfioGroup group() {
         return group;
+    }
+
+    /** The kernel the device fd belongs to. */
+    final Kernel kernel() {
+        return kernel;
     }
 
     /** The device fd, for subclasses and diagnostics; valid until {@link #close()}. */
@@ -153,7 +159,7 @@ public abstract class VfioDevice implements AutoCloseable {
 
     /** VFIO_DEVICE_GET_REGION_INFO, including the capability chain; an index the device lacks reads as size 0. */
     public final RegionInfo regionInfo(int index) {
-        return RegionInfoQuery.query(fd(), name, index);
+        return RegionInfoQuery.query(kernel, fd(), name, index);
     }
 
     /** VFIO_DEVICE_GET_IRQ_INFO; an index the device lacks reads as 0 vectors. */
@@ -162,7 +168,7 @@ public abstract class VfioDevice implements AutoCloseable {
             MemorySegment s = a.allocate(VfioAbi.IrqInfo.LAYOUT);
             VfioAbi.IrqInfo.ARGSZ.set(s, (int) VfioAbi.IrqInfo.LAYOUT.byteSize());
             VfioAbi.IrqInfo.INDEX.set(s, index);
-            int r = Native.ioctl(fd(), VfioAbi.VFIO_DEVICE_GET_IRQ_INFO, s);
+            int r = kernel.ioctl(fd(), VfioAbi.VFIO_DEVICE_GET_IRQ_INFO, s);
             if (r == -Errno.EINVAL) {
                 // An index below num_irqs the device lacks (vfio-pci: ERR on a device without PCIe AER):
                 // no vectors, no flags.
@@ -198,7 +204,7 @@ public abstract class VfioDevice implements AutoCloseable {
             throw VfioException.refused("VFIO_DEVICE_RESET of " + name, "the device does not support reset "
                     + "(no VFIO_DEVICE_FLAGS_RESET); for platform devices load its vfio reset module");
         }
-        int r = Native.ioctl(fd, VfioAbi.VFIO_DEVICE_RESET, 0L);
+        int r = kernel.ioctl(fd, VfioAbi.VFIO_DEVICE_RESET, 0L);
         if (r < 0) {
             throw new VfioException("VFIO_DEVICE_RESET of " + name, -r,
                     -r == Errno.EAGAIN ? "the reset needs other devices idle; retry" : "");
@@ -211,7 +217,7 @@ public abstract class VfioDevice implements AutoCloseable {
         if (!info.has(DeviceFlag.PCI)) {
             throw VfioException.refused("VFIO_DEVICE_GET_PCI_HOT_RESET_INFO of " + name, "not a PCI device");
         }
-        return HotResetQuery.query(fd, name);
+        return HotResetQuery.query(kernel, fd, name);
     }
 
     /** Called first by {@link #close()}, before IRQs and regions are released; subclasses stop their work here. */
@@ -239,7 +245,7 @@ public abstract class VfioDevice implements AutoCloseable {
                     }
                 }
                 closed = true;
-                Native.close(fd);
+                kernel.close(fd);
             }
         }
         group.deviceClosed(this);

@@ -7,7 +7,6 @@ import java.util.ArrayList;
 import java.util.List;
 
 import org.vfio4j.common.sys.Errno;
-import org.vfio4j.common.sys.Native;
 import org.vfio4j.common.sys.VfioAbi;
 
 /**
@@ -58,14 +57,14 @@ public final class VfioGroup implements AutoCloseable {
 
     /** VFIO_GROUP_GET_STATUS. */
     public GroupStatus status() {
-        return queryStatus(fd(), number);
+        return queryStatus(container.kernel(), fd(), number);
     }
 
-    static GroupStatus queryStatus(int fd, int number) {
+    static GroupStatus queryStatus(Kernel kernel, int fd, int number) {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment s = a.allocate(VfioAbi.GroupStatus.LAYOUT);
             VfioAbi.GroupStatus.ARGSZ.set(s, (int) VfioAbi.GroupStatus.LAYOUT.byteSize());
-            int r = Native.ioctl(fd, VfioAbi.VFIO_GROUP_GET_STATUS, s);
+            int r = kernel.ioctl(fd, VfioAbi.VFIO_GROUP_GET_STATUS, s);
             if (r < 0) {
                 throw new VfioException("VFIO_GROUP_GET_STATUS of group " + number, -r, "");
             }
@@ -91,7 +90,7 @@ public final class VfioGroup implements AutoCloseable {
         Check.open(closed, this);
         int dfd;
         try (Arena a = Arena.ofConfined()) {
-            dfd = Native.ioctl(fd, VfioAbi.VFIO_GROUP_GET_DEVICE_FD, a.allocateFrom(name));
+            dfd = container.kernel().ioctl(fd, VfioAbi.VFIO_GROUP_GET_DEVICE_FD, a.allocateFrom(name));
         }
         if (dfd < 0) {
             List<String> names = members().stream().map(SysfsDevice::name).toList();
@@ -109,7 +108,7 @@ public final class VfioGroup implements AutoCloseable {
         try {
             device = factory.create(handle);
         } catch (RuntimeException | Error e) {
-            Native.close(dfd);
+            container.kernel().close(dfd);
             throw e;
         }
         devices.add(device);
@@ -146,7 +145,7 @@ public final class VfioGroup implements AutoCloseable {
         synchronized (this) {
             closed = true;
             container.detach(this, fd);
-            Native.close(fd);
+            container.kernel().close(fd);
         }
     }
 

@@ -8,7 +8,6 @@ import java.util.List;
 
 import org.eclipse.jdt.annotation.Nullable;
 import org.vfio4j.common.sys.Errno;
-import org.vfio4j.common.sys.Native;
 import org.vfio4j.common.sys.VfioAbi;
 import org.vfio4j.common.sys.VfioAbi.IrqSet;
 
@@ -171,7 +170,7 @@ public class VfioIrq implements AutoCloseable {
                 EventFd e = want[start + i];
                 s.set(ValueLayout.JAVA_INT, IrqSet.LAYOUT.byteSize() + 4L * i, e == null ? -1 : e.fd());
             }
-            return Native.ioctl(device.fd(), VfioAbi.VFIO_DEVICE_SET_IRQS, s);
+            return device.kernel().ioctl(device.fd(), VfioAbi.VFIO_DEVICE_SET_IRQS, s);
         }
     }
 
@@ -189,7 +188,7 @@ public class VfioIrq implements AutoCloseable {
     private void simple(int flags, int start, int count, String what) {
         ensureOpen();
         try (Arena a = Arena.ofConfined()) {
-            int r = Native.ioctl(device.fd(), VfioAbi.VFIO_DEVICE_SET_IRQS, irqSet(a, flags, start, count, 0));
+            int r = device.kernel().ioctl(device.fd(), VfioAbi.VFIO_DEVICE_SET_IRQS, irqSet(a, flags, start, count, 0));
             if (r < 0) {
                 throw new VfioException("VFIO_DEVICE_SET_IRQS " + what + " " + describe(start, count), -r, "");
             }
@@ -271,7 +270,7 @@ public class VfioIrq implements AutoCloseable {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment s = irqSet(a, VfioAbi.VFIO_IRQ_SET_DATA_EVENTFD | VfioAbi.VFIO_IRQ_SET_ACTION_UNMASK, vector, 1, 4);
             s.set(ValueLayout.JAVA_INT, IrqSet.LAYOUT.byteSize(), fd);
-            int r = Native.ioctl(device.fd(), VfioAbi.VFIO_DEVICE_SET_IRQS, s);
+            int r = device.kernel().ioctl(device.fd(), VfioAbi.VFIO_DEVICE_SET_IRQS, s);
             if (r < 0) {
                 throw new VfioException("VFIO_DEVICE_SET_IRQS unmask-eventfd " + describe(vector, 1), -r,
                         -r == Errno.EINVAL ? "enable the vector's trigger first" : "");

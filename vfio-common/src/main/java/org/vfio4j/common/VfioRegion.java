@@ -76,7 +76,7 @@ public abstract class VfioRegion implements AutoCloseable {
         checkWidth(width);
         long pos = check(offset, width, false);
         MemorySegment buf = SCRATCH.get();
-        long r = Native.pread(device.fd(), buf, width, pos);
+        long r = device.kernel().pread(device.fd(), buf, width, pos);
         if (r != width) {
             throw accessFailure("read", offset, width, r);
         }
@@ -101,7 +101,7 @@ public abstract class VfioRegion implements AutoCloseable {
             case 8 -> buf.set(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), 0, value);
             default -> throw new IllegalArgumentException("access width must be 1, 2, 4 or 8, not " + width);
         }
-        long r = Native.pwrite(device.fd(), buf, width, pos);
+        long r = device.kernel().pwrite(device.fd(), buf, width, pos);
         if (r != width) {
             throw accessFailure("write", offset, width, r);
         }
@@ -149,7 +149,7 @@ public abstract class VfioRegion implements AutoCloseable {
     public void read(long offset, MemorySegment dst) {
         requireNative(dst);
         long pos = check(offset, dst.byteSize(), false);
-        long r = Native.pread(device.fd(), dst, dst.byteSize(), pos);
+        long r = device.kernel().pread(device.fd(), dst, dst.byteSize(), pos);
         if (r != dst.byteSize()) {
             throw accessFailure("read", offset, dst.byteSize(), r);
         }
@@ -159,7 +159,7 @@ public abstract class VfioRegion implements AutoCloseable {
     public void write(long offset, MemorySegment src) {
         requireNative(src);
         long pos = check(offset, src.byteSize(), true);
-        long r = Native.pwrite(device.fd(), src, src.byteSize(), pos);
+        long r = device.kernel().pwrite(device.fd(), src, src.byteSize(), pos);
         if (r != src.byteSize()) {
             throw accessFailure("write", offset, src.byteSize(), r);
         }
@@ -194,12 +194,13 @@ public abstract class VfioRegion implements AutoCloseable {
             return seg;
         }
         int prot = (info.readable() ? Native.PROT_READ : 0) | (info.writable() ? Native.PROT_WRITE : 0);
-        long addr = Native.mmap(area.size(), prot, Native.MAP_SHARED, device.fd(), info.offset() + area.offset());
+        Kernel kernel = device.kernel();
+        long addr = kernel.mmap(area.size(), prot, Native.MAP_SHARED, device.fd(), info.offset() + area.offset());
         if (Native.failed(addr)) {
             throw new VfioException("mmap of " + area + " of " + this, (int) -addr, "");
         }
         long len = area.size();
-        seg = MemorySegment.ofAddress(addr).reinterpret(len, mappings, s -> Native.munmap(addr, len));
+        seg = MemorySegment.ofAddress(addr).reinterpret(len, mappings, s -> kernel.munmap(addr, len));
         mapped.put(area, seg);
         return seg;
     }

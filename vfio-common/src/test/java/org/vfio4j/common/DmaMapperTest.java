@@ -22,7 +22,7 @@ class DmaMapperTest {
 
     @Test
     void aValidRequestReachesTheKernel() {
-        DmaMapper m = new DmaMapper(-1);
+        DmaMapper m = new DmaMapper(Kernel.HOST, -1);
         try (Arena a = Arena.ofConfined()) {
             VfioException e = assertThrows(VfioException.class,
                     () -> m.map(a, a.allocate(8192, 4096), 0x10_0000L, DmaPermission.READ_WRITE, x86));
@@ -36,7 +36,7 @@ class DmaMapperTest {
 
     @Test
     void outOfRangeMisalignedAndForeignSegmentsAreRefusedFirst() {
-        DmaMapper m = new DmaMapper(-1);
+        DmaMapper m = new DmaMapper(Kernel.HOST, -1);
         try (Arena a = Arena.ofConfined(); Arena other = Arena.ofConfined()) {
             MemorySegment page = a.allocate(4096, 4096);
             VfioException msi = assertThrows(VfioException.class,
@@ -63,7 +63,7 @@ class DmaMapperTest {
 
     @Test
     void closedMapperRefusesUse() {
-        DmaMapper m = new DmaMapper(-1);
+        DmaMapper m = new DmaMapper(Kernel.HOST, -1);
         m.close();
         try (Arena a = Arena.ofConfined()) {
             assertThrows(IllegalStateException.class,

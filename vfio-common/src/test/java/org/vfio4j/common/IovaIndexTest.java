@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Test;
  * from either end or every other one); and every field of an entry moves with its IOVA.
  */
 class IovaIndexTest {
-    private final DmaMapper mapper = new DmaMapper(-1);
+    private final DmaMapper mapper = new DmaMapper(Kernel.HOST, -1);
     private final IovaIndex index = new IovaIndex();
     /** IOVA to generation, the reference. */
     private final TreeMap<Long, Long> ref = new TreeMap<>(Long::compareUnsigned);
