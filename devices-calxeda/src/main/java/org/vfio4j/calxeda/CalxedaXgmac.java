@@ -1,7 +1,9 @@
 package org.vfio4j.calxeda;
 
 import java.util.List;
+import java.util.Set;
 
+import org.vfio4j.common.DmaPermission;
 import org.vfio4j.common.VfioGroup;
 import org.vfio4j.common.dt.DtNode;
 import org.vfio4j.common.dt.DtProperty;
@@ -35,6 +37,12 @@ public class CalxedaXgmac extends PlatformPassthrough {
     @Override
     protected boolean mastersDma() {
         return true;
+    }
+
+    /** Read, write and execute, as the RFC maps the xgmac's guest memory ({@link CalxedaXgmacDevice}). */
+    @Override
+    public Set<DmaPermission> dmaPermissions() {
+        return CalxedaXgmacDevice.DMA_PERMISSIONS;
     }
 
     @Override

@@ -11,7 +11,6 @@ import java.util.List;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.vfio4j.common.DmaPermission;
 import org.vfio4j.common.dt.DtEncoding;
 import org.vfio4j.common.dt.DtNode;
 import org.vfio4j.common.dt.DtProperty;
@@ -132,12 +131,6 @@ class CalxedaXgmacPluginTest {
         assertEquals(2, r.status(), r.toString());
         assertTrue(r.err().contains("unknown property 'mac'; vfio-calxeda-xgmac accepts: id, host, sysfsdev, compat, "
                 + "x-no-iommu, x-no-iommu-unsafe-dma, x-no-mmap"), r.toString());
-    }
-
-    @Test
-    void dmaMappingsAskForExecWithRead() {
-        assertTrue(CalxedaXgmacDevice.DMA_PERMISSIONS.containsAll(List.of(DmaPermission.READ, DmaPermission.WRITE, DmaPermission.EXEC)));
-        assertFalse(CalxedaXgmacDevice.DMA_PERMISSIONS.contains(DmaPermission.NO_EXEC));
     }
 
     private static byte[] raw(DtNode n, String prop) {

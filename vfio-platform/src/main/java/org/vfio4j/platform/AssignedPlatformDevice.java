@@ -5,26 +5,27 @@ import java.util.List;
 
 import org.eclipse.jdt.annotation.Nullable;
 import org.vfio4j.common.IrqRouter;
-import org.vfio4j.common.VfioContainer;
 import org.vfio4j.common.VfioRegion;
 
 /**
- * A platform device live in a guest: its container, device, region mappings/traps and routed IRQs, torn
- * down in reverse order on {@link #close()}.
+ * A platform device live in a guest: its hold on a container (a membership of the machine's, or a no-IOMMU
+ * container of its own), device, region mappings/traps and routed IRQs, torn down in reverse order on
+ * {@link #close()}.
  *
  * <p>Why one owner: a half-started device (a mapping made, an IRQ routing failed) must undo exactly what was
  * done; {@link PlatformPassthrough#start} closes this on any failure.
  */
 public final class AssignedPlatformDevice implements AutoCloseable {
-    private final VfioContainer container;
+    /** Lets go of the container: the membership's close, or the own no-IOMMU container's. */
+    private final Runnable release;
     private @Nullable VfioPlatformDevice device;
     private final List<RoutedIrq> irqs = new ArrayList<>();
     private final List<GuestMmio.MmioMapping> mappings = new ArrayList<>();
     private final List<RegionPlan> plans = new ArrayList<>();
     private boolean closed;
 
-    AssignedPlatformDevice(VfioContainer container) {
-        this.container = container;
+    AssignedPlatformDevice(Runnable release) {
+        this.release = release;
     }
 
     void device(VfioPlatformDevice dev) {
@@ -88,7 +89,10 @@ public final class AssignedPlatformDevice implements AutoCloseable {
         };
     }
 
-    /** Stops IRQ delivery, removes the guest mappings, closes the device and its container; idempotent. */
+    /**
+     * Stops IRQ delivery, removes the guest mappings, closes the device and lets go of the container (the last
+     * device out of the machine's container unmaps guest RAM); idempotent.
+     */
     @Override
     public synchronized void close() {
         if (closed) {
@@ -103,7 +107,14 @@ public final class AssignedPlatformDevice implements AutoCloseable {
                 mappings.get(i).close();
             }
         } finally {
-            container.close();
+            VfioPlatformDevice d = device;
+            try {
+                if (d != null) {
+                    d.close(); // before the group may leave: the device fd holds the group
+                }
+            } finally {
+                release.run();
+            }
         }
     }
 }

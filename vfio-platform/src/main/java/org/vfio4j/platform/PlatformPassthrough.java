@@ -2,7 +2,10 @@ package org.vfio4j.platform;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 
+import org.vfio4j.common.DmaPermission;
+import org.vfio4j.common.GuestContainer;
 import org.vfio4j.common.IrqRouter;
 import org.vfio4j.common.VfioContainer;
 import org.vfio4j.common.VfioGroup;
@@ -11,8 +14,9 @@ import org.vfio4j.common.dt.DtNode;
 /**
  * The guest-facing model of one assigned platform device: checked from sysfs facts when the machine is laid
  * out (so {@code dumpdtb} needs no VFIO), it describes itself with a device-tree node, and {@link #start}
- * opens the device, checks VFIO against the facts, maps its regions and routes its IRQs through the machine's
- * seams ({@link GuestMmio}, {@link IrqRouter}, {@link GuestLines}).
+ * joins the machine's VFIO container (guest RAM DMA-mapped with {@link #dmaPermissions()}), opens the device,
+ * checks VFIO against the facts, maps its regions and routes its IRQs through the machine's seams
+ * ({@link GuestMmio}, {@link IrqRouter}, {@link GuestLines}).
  *
  * <p>Why a class apart from {@link VfioPlatformDevice}: the node and the checks are needed before, and
  * without, an open device fd. Specialisations (devices-calxeda) override {@link #deviceTreeNode},
@@ -22,7 +26,7 @@ import org.vfio4j.common.dt.DtNode;
  * PlatformPassthrough p = new PlatformPassthrough(HostPlatformDevice.locate(Path.of("/sys"), "9010000.pl031"),
  *         new PassthroughOptions(List.of(), true, false));
  * DtNode node = p.deviceTreeNode(placement);                     // goes into the guest's tree
- * try (AssignedPlatformDevice d = p.start(placement, mmio, router, lines)) {
+ * try (AssignedPlatformDevice d = p.start(placement, mmio, router, lines, vfio)) {
  *     // the guest runs; its driver sees the real RTC
  * }
  * }
@@ -84,6 +88,15 @@ public class PlatformPassthrough {
         return false;
     }
 
+    /**
+     * What the device may do with guest RAM, which the machine's container maps for it (the union over every
+     * assigned device). Default read/write; a device that fetches descriptors or code as instructions adds
+     * {@link DmaPermission#EXEC} (devices-calxeda's xgmac, as the RFC maps it).
+     */
+    public Set<DmaPermission> dmaPermissions() {
+        return DmaPermission.READ_WRITE;
+    }
+
     /** A hook for specialisations' host requirements (e.g. a reset module); throw {@link PlatformSetupException}. */
     protected void checkHost() {
     }
@@ -117,14 +130,30 @@ public class PlatformPassthrough {
     }
 
     /**
-     * Opens the device (a container of its own, the no-IOMMU backend only when opted in), checks it against the
-     * host facts, routes its IRQs and maps or traps its regions at {@code placement}.
+     * Joins the machine's container {@code vfio} (a group behind an IOMMU: guest RAM is DMA-mapped there for
+     * the device, with {@link #dmaPermissions()}) or, for a no-IOMMU group, a no-IOMMU container of its own
+     * that maps nothing; opens the device, checks it against the host facts, routes its IRQs and maps or traps
+     * its regions at {@code placement}. A failure undoes all of it.
      */
-    public AssignedPlatformDevice start(GuestPlacement placement, GuestMmio mmio, IrqRouter router, GuestLines lines) {
-        VfioContainer container = host.noIommu() ? VfioContainer.openUnsafeNoIommu() : VfioContainer.open();
-        AssignedPlatformDevice assigned = new AssignedPlatformDevice(container);
+    public AssignedPlatformDevice start(GuestPlacement placement, GuestMmio mmio, IrqRouter router, GuestLines lines,
+            GuestContainer vfio) {
+        VfioGroup group;
+        AssignedPlatformDevice assigned;
+        if (host.noIommu()) {
+            VfioContainer own = vfio.openNoIommu();
+            assigned = new AssignedPlatformDevice(own::close);
+            try {
+                group = own.attach(host.group());
+            } catch (RuntimeException e) {
+                assigned.close();
+                throw e;
+            }
+        } else {
+            GuestContainer.Membership m = vfio.join(host.group(), dmaPermissions());
+            assigned = new AssignedPlatformDevice(m::close);
+            group = m.group();
+        }
         try {
-            VfioGroup group = container.attach(host.group());
             VfioPlatformDevice dev = openDevice(group);
             assigned.device(dev);
             dev.verify(host);

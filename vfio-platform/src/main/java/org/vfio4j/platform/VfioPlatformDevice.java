@@ -100,17 +100,12 @@ public class VfioPlatformDevice extends VfioDevice {
      */
     public final DmaMapping mapDma(Arena owner, MemorySegment segment, long iova) {
         ensureOpen();
-        refuseDmaWithoutIommu(name(), noIommu(), segment.byteSize(), iova);
-        return group().container().map(owner, segment, iova, dmaPermissions());
-    }
-
-    /** The no-IOMMU rule on its own, so it is tested without a device: no DMA mapping without isolation. */
-    static void refuseDmaWithoutIommu(String device, boolean noIommu, long size, long iova) {
-        if (noIommu) {
-            throw new PlatformSetupException(device + " is assigned without an IOMMU (x-no-iommu=on): refusing the DMA "
-                    + "mapping of " + size + " bytes at IOVA 0x" + Long.toHexString(iova) + ", because nothing would "
-                    + "confine the device to it. Only devices that do no DMA may be assigned this way; assign a "
-                    + "DMA-capable device only on a host whose IOMMU covers it");
+        if (noIommu()) {
+            throw new PlatformSetupException(name() + " is assigned without an IOMMU (x-no-iommu=on): refusing the DMA "
+                    + "mapping of " + segment.byteSize() + " bytes at IOVA 0x" + Long.toHexString(iova) + ", because "
+                    + "nothing would confine the device to it. Only devices that do no DMA may be assigned this way; "
+                    + "assign a DMA-capable device only on a host whose IOMMU covers it");
         }
+        return group().container().map(owner, segment, iova, dmaPermissions());
     }
 }

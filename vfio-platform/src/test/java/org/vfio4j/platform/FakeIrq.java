@@ -11,7 +11,7 @@ import org.vfio4j.common.IrqRoute;
 import org.vfio4j.common.IrqRouter;
 
 /** Fakes of the routing seams: an IRQ line with real eventfds, a recording router and guest lines. */
-final class FakeIrq {
+public final class FakeIrq {
     private FakeIrq() {
     }
 
@@ -78,13 +78,13 @@ final class FakeIrq {
     }
 
     /** A router that records its routes; {@code resample} says whether it can resample. */
-    static final class Router implements IrqRouter {
+    public static final class Router implements IrqRouter {
         final boolean resample;
         final List<String> routes = new ArrayList<>();
         @Nullable EventFd lastResample;
         boolean fail;
 
-        Router(boolean resample) {
+        public Router(boolean resample) {
             this.resample = resample;
         }
 
@@ -140,7 +140,7 @@ final class FakeIrq {
     }
 
     /** Guest lines whose level changes the test can wait for. */
-    static final class Lines implements GuestLines {
+    public static final class Lines implements GuestLines {
         final LinkedBlockingQueue<String> changes = new LinkedBlockingQueue<>();
 
         @Override

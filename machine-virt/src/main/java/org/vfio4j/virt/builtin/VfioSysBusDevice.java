@@ -79,7 +79,7 @@ public final class VfioSysBusDevice implements SysBusDevice, LiveDevice {
         RunningGuestSeams seams = new RunningGuestSeams(guest, activity);
         AssignedPlatformDevice live;
         try {
-            live = passthrough.start(placement, seams, guest.router(0), seams);
+            live = passthrough.start(placement, seams, guest.router(0), seams, guest.vfio());
         } catch (PlatformSetupException | VfioException | KvmException | IllegalArgumentException e) {
             throw new DeviceException("-device " + type + ",id=" + id + " (host " + passthrough.host().name()
                     + "): cannot start it: " + e.getMessage(), e);

@@ -2,6 +2,7 @@ package org.vfio4j.virt.device;
 
 import java.lang.foreign.MemorySegment;
 
+import org.vfio4j.common.GuestContainer;
 import org.vfio4j.common.IrqRouter;
 import org.vfio4j.common.KvmVfioDevice;
 import org.vfio4j.virt.board.MmioRange;
@@ -44,6 +45,13 @@ public interface RunningGuest {
 
     /** The VM's KVM-VFIO pseudo device (created on first use, closed by the runner after the devices). */
     KvmVfioDevice kvmVfio();
+
+    /**
+     * The guest's one VFIO container, which every assigned device behind an IOMMU joins (PCI and platform): guest
+     * RAM is DMA-mapped there once at IOVA = guest physical address, and each group joining it is registered
+     * with {@link #kvmVfio()}. Closed by the runner after the devices.
+     */
+    GuestContainer vfio();
 
     /**
      * Tells the person at the terminal what a device did (which host device went where, what was mapped), on

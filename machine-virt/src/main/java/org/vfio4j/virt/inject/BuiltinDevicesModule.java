@@ -7,7 +7,6 @@ import org.vfio4j.virt.builtin.VfioAmbaType;
 import org.vfio4j.virt.builtin.VfioPlatformType;
 import org.vfio4j.virt.device.DeviceTypes;
 import org.vfio4j.virt.pci.PciRootBus;
-import org.vfio4j.virt.pci.SharedContainer;
 import org.vfio4j.virt.pci.VfioPciType;
 
 import com.google.inject.AbstractModule;
@@ -30,6 +29,6 @@ public final class BuiltinDevicesModule extends AbstractModule {
         Constructors.unscoped(binder(), VfioPlatformType.class);
         Constructors.unscoped(binder(), VfioAmbaType.class);
         Constructors.singleton(binder(), VfioPciType.class,
-                PciRootBus.class, PcieHost.class, SharedContainer.class, MachineConfig.class);
+                PciRootBus.class, PcieHost.class, MachineConfig.class);
     }
 }

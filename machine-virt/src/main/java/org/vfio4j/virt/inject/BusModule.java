@@ -4,7 +4,6 @@ import org.vfio4j.virt.board.PcieHost;
 import org.vfio4j.virt.device.PlatformBus;
 import org.vfio4j.virt.device.PlatformBusAllocator;
 import org.vfio4j.virt.pci.PciRootBus;
-import org.vfio4j.virt.pci.SharedContainer;
 
 import com.google.inject.AbstractModule;
 
@@ -19,7 +18,6 @@ public final class BusModule extends AbstractModule {
         Constructors.singleton(binder(), PcieHost.class);
         Constructors.singleton(binder(), PlatformBusAllocator.class);
         Constructors.singleton(binder(), PciRootBus.class);
-        Constructors.singleton(binder(), SharedContainer.class);
         bind(PlatformBus.class).to(PlatformBusAllocator.class);
     }
 }

@@ -4,6 +4,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 import org.eclipse.jdt.annotation.Nullable;
+import org.vfio4j.common.DmaPermission;
+import org.vfio4j.common.GuestContainer;
 import org.vfio4j.common.VfioException;
 import org.vfio4j.pci.AssignedPciDevice;
 import org.vfio4j.pci.PciMachine;
@@ -16,7 +18,7 @@ import org.vfio4j.virt.device.RunningGuest;
 
 /**
  * One {@code -device vfio-pci}: a host function at device number {@link #slot()} of the root bus. While a
- * guest runs it holds the host device open in the machine's {@link SharedContainer} and answers the guest's
+ * guest runs it holds the host device open in the guest's one VFIO container ({@link RunningGuest#vfio()}) and answers the guest's
  * ECAM accesses through vfio-pci's {@link AssignedPciDevice}, which maps BARs ({@link GuestBars}), routes
  * MSI/MSI-X to KVM MSI routes carrying this function's requester ID, and INTx to its swizzled SPI
  * ({@link GuestIntx}).
@@ -31,17 +33,14 @@ public final class VfioPciFunction implements LiveDevice {
     private final int slot;
     private final PciRootBus bus;
     private final PcieHost host;
-    private final SharedContainer container;
 
-    VfioPciFunction(String id, PciOptions options, int group, int slot, PciRootBus bus, PcieHost host,
-            SharedContainer container) {
+    VfioPciFunction(String id, PciOptions options, int group, int slot, PciRootBus bus, PcieHost host) {
         this.id = id;
         this.options = options;
         this.group = group;
         this.slot = slot;
         this.bus = bus;
         this.host = host;
-        this.container = container;
     }
 
     @Override
@@ -63,7 +62,7 @@ public final class VfioPciFunction implements LiveDevice {
     public Started start(RunningGuest guest) throws DeviceException {
         List<AutoCloseable> undo = new ArrayList<>();
         try {
-            SharedContainer.Membership m = container.join(group, guest);
+            GuestContainer.Membership m = guest.vfio().join(group, DmaPermission.READ_WRITE);
             undo.add(m);
             VfioPciDevice dev = VfioPciDevice.open(m.group(), options.host());
             undo.add(dev);

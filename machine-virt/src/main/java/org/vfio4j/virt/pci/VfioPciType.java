@@ -32,21 +32,19 @@ public final class VfioPciType implements DeviceType {
 
     private final PciRootBus bus;
     private final PcieHost host;
-    private final SharedContainer container;
     private final MachineConfig config;
     private final HostChecks checks;
     /** Host BDF → the id of the device that has it. */
     private final Map<String, String> assigned = new HashMap<>();
 
     @Inject
-    VfioPciType(PciRootBus bus, PcieHost host, SharedContainer container, MachineConfig config) {
-        this(bus, host, container, config, HostChecks.system());
+    VfioPciType(PciRootBus bus, PcieHost host, MachineConfig config) {
+        this(bus, host, config, HostChecks.system());
     }
 
-    VfioPciType(PciRootBus bus, PcieHost host, SharedContainer container, MachineConfig config, HostChecks checks) {
+    VfioPciType(PciRootBus bus, PcieHost host, MachineConfig config, HostChecks checks) {
         this.bus = bus;
         this.host = host;
-        this.container = container;
         this.config = config;
         this.checks = checks;
     }
@@ -101,6 +99,6 @@ public final class VfioPciType implements DeviceType {
         }
         int slot = bus.claimSlot(id);
         assigned.put(bdf, id);
-        return new VfioPciFunction(id, options, group, slot, bus, host, container);
+        return new VfioPciFunction(id, options, group, slot, bus, host);
     }
 }

@@ -2,10 +2,16 @@ package org.vfio4j.virt.run;
 
 import java.io.PrintStream;
 import java.lang.foreign.MemorySegment;
+import java.util.Set;
 
 import org.eclipse.jdt.annotation.Nullable;
+import org.vfio4j.common.DmaPermission;
+import org.vfio4j.common.GuestContainer;
+import org.vfio4j.common.IommuType;
 import org.vfio4j.common.IrqRouter;
 import org.vfio4j.common.KvmVfioDevice;
+import org.vfio4j.common.VfioContainer;
+import org.vfio4j.common.VfioGroup;
 import org.vfio4j.virt.board.MmioRange;
 import org.vfio4j.virt.device.RunningGuest;
 import org.vfio4j.virt.emu.MmioBus;
@@ -28,6 +34,7 @@ final class KvmGuest implements RunningGuest, AutoCloseable {
     private final GuestRam ram;
     private final PrintStream messages;
     private @Nullable KvmVfioDevice kvmVfio;
+    private @Nullable GuestContainer vfio;
 
     KvmGuest(KvmVm vm, MmioBus bus, KvmIrqRouting routing, GuestRam ram, PrintStream messages) {
         this.messages = messages;
@@ -84,13 +91,61 @@ final class KvmGuest implements RunningGuest, AutoCloseable {
         return d;
     }
 
-    /** Releases the KVM-VFIO device, if one was created; the VM itself belongs to the runner. */
+    @Override
+    public synchronized GuestContainer vfio() {
+        GuestContainer c = vfio;
+        if (c == null) {
+            c = new GuestContainer(VfioContainer::open, ram.memory(), ram.range().base(), new GuestContainer.Listener() {
+                @Override
+                public void ramMapped(IommuType backend, Set<DmaPermission> permissions) {
+                    report("virt: VFIO container (" + backend + "): guest RAM " + ram.range()
+                            + " DMA-mapped at IOVA = guest physical address" + (permissions.contains(DmaPermission.EXEC)
+                                    ? ", executable by the devices (Type1 maps everything so)" : ""));
+                }
+
+                @Override
+                public void joined(VfioGroup group) {
+                    kvmVfio().add(group);
+                    report("virt: IOMMU group " + group.number() + " in the container, registered with KVM-VFIO");
+                }
+
+                @Override
+                public void leaving(VfioGroup group) {
+                    try {
+                        kvmVfio().remove(group);
+                    } catch (RuntimeException e) {
+                        // the KVM-VFIO device is already gone; the kernel dropped the group with it
+                    }
+                }
+
+                @Override
+                public void released() {
+                    report("virt: guest RAM DMA-unmapped, VFIO container closed: the host devices are free");
+                }
+            });
+            vfio = c;
+        }
+        return c;
+    }
+
+    /**
+     * Releases what the devices left of the VFIO container (nothing, when each stopped cleanly) and the KVM-VFIO
+     * device, if one was created; the VM and the RAM belong to the runner, which frees RAM after this.
+     */
     @Override
     public synchronized void close() {
+        GuestContainer c = vfio;
         KvmVfioDevice d = kvmVfio;
+        vfio = null;
         kvmVfio = null;
-        if (d != null) {
-            d.close();
+        try {
+            if (c != null) {
+                c.close();
+            }
+        } finally {
+            if (d != null) {
+                d.close();
+            }
         }
     }
 }

@@ -10,6 +10,8 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.vfio4j.common.GuestInterrupt;
 import org.vfio4j.common.IrqRouter;
+import org.vfio4j.common.FakeVfioKernel;
+import org.vfio4j.common.GuestContainer;
 import org.vfio4j.common.KvmVfioDevice;
 import org.vfio4j.platform.GuestMmio;
 import org.vfio4j.platform.MmioHandler;
@@ -111,6 +113,11 @@ class RunningGuestSeamsTest {
         @Override
         public KvmVfioDevice kvmVfio() {
             throw new IllegalStateException("not used by the seams");
+        }
+
+        @Override
+        public GuestContainer vfio() {
+            return new GuestContainer(new FakeVfioKernel().opener(), ram(), ramRange().base(), GuestContainer.Listener.NONE);
         }
     }
 }

@@ -17,6 +17,8 @@ import org.vfio4j.common.EventFd;
 import org.vfio4j.common.GuestInterrupt;
 import org.vfio4j.common.IrqRoute;
 import org.vfio4j.common.IrqRouter;
+import org.vfio4j.common.FakeVfioKernel;
+import org.vfio4j.common.GuestContainer;
 import org.vfio4j.common.KvmVfioDevice;
 import org.vfio4j.common.dt.DtEncoding;
 import org.vfio4j.platform.SyntheticSysfs;
@@ -134,6 +136,11 @@ class VfioSysBusDeviceStartTest {
         public KvmVfioDevice kvmVfio() {
             calls.add("kvm-vfio");
             throw new IllegalStateException("unexpected");
+        }
+
+        @Override
+        public GuestContainer vfio() {
+            return new GuestContainer(new FakeVfioKernel().opener(), ram(), ramRange().base(), GuestContainer.Listener.NONE);
         }
     }
 }

@@ -9,6 +9,8 @@ import java.util.List;
 
 import org.junit.jupiter.api.Test;
 import org.vfio4j.common.IrqRouter;
+import org.vfio4j.common.FakeVfioKernel;
+import org.vfio4j.common.GuestContainer;
 import org.vfio4j.common.KvmVfioDevice;
 import org.vfio4j.pci.BarSpace;
 import org.vfio4j.pci.PciBarMapper;
@@ -71,6 +73,11 @@ class GuestBarsTest {
         @Override
         public KvmVfioDevice kvmVfio() {
             throw new AssertionError("not used");
+        }
+
+        @Override
+        public GuestContainer vfio() {
+            return new GuestContainer(new FakeVfioKernel().opener(), ram(), ramRange().base(), GuestContainer.Listener.NONE);
         }
     }
 
