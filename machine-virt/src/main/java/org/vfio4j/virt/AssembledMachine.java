@@ -27,7 +27,11 @@ public record AssembledMachine(MachineConfig config, MemoryMap memoryMap, List<D
         b.append("virt: ").append(config.cpus()).append(" CPU(s), memory map:\n");
         memoryMap.describe().forEach(l -> b.append(l).append('\n'));
         b.append("  kernel          ").append(boot.kernel())
-                .append(boot.arm64Image() ? "" : " (no arm64 Image header: laid out as a raw image)").append('\n');
+                .append(switch (boot.format()) {
+                    case IMAGE -> "";
+                    case RAW -> " (raw binary, no arm64 Image header: entered at its first byte, DTB in X0)";
+                    case ELF -> String.format(" (ELF: entered at 0x%x, not as Linux)", boot.entry());
+                }).append('\n');
         if (boot.initrd() instanceof org.vfio4j.virt.board.MmioRange r) {
             b.append("  initrd          ").append(r).append('\n');
         }

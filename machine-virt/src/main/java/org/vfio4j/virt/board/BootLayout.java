@@ -16,12 +16,19 @@ import org.eclipse.jdt.annotation.Nullable;
  * {@code image_size}, page aligned; the DTB in its own 2 MiB-aligned block above both (the protocol
  * limits it to 2 MiB and maps it with 2 MiB blocks).
  *
- * @param initrd     null without {@code -initrd}
- * @param arm64Image whether the kernel file has the arm64 Image header (see {@link KernelImage})
+ * <p>An ELF is not Linux: its segments go where it says (inside RAM), it gets no initrd, and the DTB goes at
+ * the base of RAM, below the ELF's lowest address, when there is room (where QEMU puts it for bare-metal
+ * programs), else in the first 2 MiB block above it.
+ *
+ * @param initrd null without {@code -initrd}
+ * @param format how the kernel boots (see {@link KernelImage})
+ * @param entry  where the primary vCPU starts: the kernel's first byte for Linux, {@code e_entry} for an ELF
  */
-public record BootLayout(MmioRange kernel, @Nullable MmioRange initrd, MmioRange dtb, boolean arm64Image) {
+public record BootLayout(MmioRange kernel, @Nullable MmioRange initrd, MmioRange dtb, KernelImage.Format format, long entry) {
     private static final long PAGE = 4 * KiB;
     private static final long BLOCK = 2 * MiB;
+    /** Below an ELF, the least room taken for the DTB (machine-virt's trees are a few KiB). */
+    private static final long MIN_DTB_ROOM = 64 * KiB;
 
     /**
      * Plans the layout.
@@ -29,6 +36,9 @@ public record BootLayout(MmioRange kernel, @Nullable MmioRange initrd, MmioRange
      * @throws IllegalArgumentException naming what does not fit when RAM is too small
      */
     public static BootLayout plan(MmioRange ram, KernelImage kernel, long initrdSize) {
+        if (!kernel.linux()) {
+            return planElf(ram, kernel, initrdSize);
+        }
         long kernelBase = ram.base() + kernel.textOffset();
         MmioRange k = new MmioRange(kernelBase, Math.max(kernel.loadedSize(), 1));
         long top = align(k.end(), PAGE);
@@ -45,7 +55,27 @@ public record BootLayout(MmioRange kernel, @Nullable MmioRange initrd, MmioRange
                     + " and the device tree (2M block); need at least "
                     + Sizes.human(align(dtb.end() - ram.base(), MiB)) + " (-m)");
         }
-        return new BootLayout(k, initrd, dtb, kernel.arm64Image());
+        return new BootLayout(k, initrd, dtb, kernel.format(), k.base());
+    }
+
+    private static BootLayout planElf(MmioRange ram, KernelImage elf, long initrdSize) {
+        if (initrdSize > 0) {
+            throw new IllegalArgumentException("-initrd is for Linux kernels, and " + elf.path() + " is an ELF program "
+                    + "(QEMU would ignore it): drop -initrd, or give the kernel as an arm64 Image");
+        }
+        MmioRange k = new MmioRange(elf.lowestAddress(), Math.max(elf.loadedSize(), 1));
+        if (!ram.contains(k)) {
+            throw new IllegalArgumentException(String.format("the ELF's segments span 0x%x-0x%x, outside guest RAM %s: "
+                    + "link it inside RAM (from 0x%x) or give more -m", k.base(), k.end() - 1, ram, ram.base()));
+        }
+        long room = k.base() - ram.base();
+        MmioRange dtb = room >= MIN_DTB_ROOM ? new MmioRange(ram.base(), Math.min(room, BLOCK))
+                : new MmioRange(align(k.end(), BLOCK), BLOCK);
+        if (!ram.contains(dtb)) {
+            throw new IllegalArgumentException("guest RAM (" + Sizes.human(ram.size()) + ") has no 2M block free for the "
+                    + "device tree beside the ELF; give more -m");
+        }
+        return new BootLayout(k, null, dtb, KernelImage.Format.ELF, elf.entry());
     }
 
     /**
@@ -56,7 +86,7 @@ public record BootLayout(MmioRange kernel, @Nullable MmioRange initrd, MmioRange
     public boolean sameAs(BootLayout other) {
         MmioRange i = initrd;
         MmioRange j = other.initrd;
-        return same(kernel, other.kernel) && same(dtb, other.dtb) && arm64Image == other.arm64Image
+        return same(kernel, other.kernel) && same(dtb, other.dtb) && format == other.format && entry == other.entry
                 && (i == null || j == null ? i == j : same(i, j));
     }
 

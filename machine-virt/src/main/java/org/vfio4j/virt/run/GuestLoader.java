@@ -10,12 +10,14 @@ import java.nio.file.StandardOpenOption;
 
 import org.eclipse.jdt.annotation.Nullable;
 import org.vfio4j.virt.board.BootLayout;
+import org.vfio4j.virt.board.KernelImage;
 import org.vfio4j.virt.board.MmioRange;
 
 /**
- * Copies the kernel Image, the initrd and the DTB into guest RAM where {@link BootLayout} planned them, after
+ * Copies the kernel, the initrd and the DTB into guest RAM where {@link BootLayout} planned them, after
  * checking the arm64 boot protocol's rules (Documentation/arch/arm64/booting.rst), and says where the primary
- * vCPU starts: PC at the Image's first byte, X0 the DTB's address, X1–X3 zero.
+ * vCPU starts: for Linux (an Image or raw binary) PC at its first byte, X0 the DTB's address, X1–X3 zero; for
+ * an ELF PC at {@code e_entry} and X0 zero, as QEMU's virt machine starts a bare-metal program.
  *
  * <p>Why two steps: the files depend only on the command line, so {@link Preboot} copies them while the machine
  * is still being assembled; the DTB exists only once it is, and goes in last ({@link #loadDtb}).
@@ -36,22 +38,36 @@ public final class GuestLoader {
     }
 
     /**
-     * Copies the kernel and the initrd into {@code ram} (the segment for guest range {@code ramRange}): the part
+     * Copies the kernel (and the initrd) into {@code ram} (the segment for guest range {@code ramRange}): the part
      * that needs only the command line's files, done by the preboot while the machine is still being assembled.
+     * An Image or raw binary goes to {@code layout.kernel()}, unpacked first if it was compressed; an ELF's
+     * segments go to their addresses, the bytes beyond each segment's file part zeroed.
      *
      * @throws IllegalArgumentException naming the broken rule
      */
-    public static void loadFiles(MemorySegment ram, MmioRange ramRange, BootLayout layout, long textOffset, Path kernel,
+    public static void loadFiles(MemorySegment ram, MmioRange ramRange, BootLayout layout, KernelImage image,
             @Nullable Path initrd) throws IOException {
-        if (!layout.arm64Image()) {
-            throw new IllegalArgumentException(kernel + " has no arm64 Image header (magic \"ARM\\x64\" at byte 56); "
-                    + "give an uncompressed arm64 Image (arch/arm64/boot/Image), not a zImage, vmlinuz.gz or ELF vmlinux");
-        }
         MmioRange k = layout.kernel();
-        if ((k.base() - textOffset) % TWO_MIB != 0) {
+        if (image.format() == KernelImage.Format.ELF) {
+            try (FileChannel ch = FileChannel.open(image.path(), StandardOpenOption.READ)) {
+                for (KernelImage.Segment s : image.segments()) {
+                    long off = offset(ramRange, s.address(), s.memSize());
+                    copy(ch, image.path(), s.offset(), s.fileSize(), ram, off);
+                    ram.asSlice(off + s.fileSize(), s.memSize() - s.fileSize()).fill((byte) 0);
+                }
+            }
+            return;
+        }
+        if ((k.base() - image.textOffset()) % TWO_MIB != 0) {
             throw new IllegalArgumentException(String.format("kernel at 0x%x: base - text_offset must be 2 MiB aligned", k.base()));
         }
-        copyFile(ram, ramRange, k.base(), kernel);
+        byte[] unpacked = image.payload();
+        if (unpacked != null) {
+            MemorySegment.copy(MemorySegment.ofArray(unpacked), 0, ram, offset(ramRange, k.base(), unpacked.length),
+                    unpacked.length);
+        } else {
+            copyFile(ram, ramRange, k.base(), image.path());
+        }
         MmioRange i = layout.initrd();
         if (initrd != null && i != null) {
             copyFile(ram, ramRange, i.base(), initrd);
@@ -66,12 +82,17 @@ public final class GuestLoader {
      */
     public static Entry loadDtb(MemorySegment ram, MmioRange ramRange, BootLayout layout, byte[] dtb) {
         MmioRange d = layout.dtb();
+        if (layout.format() == KernelImage.Format.ELF && dtb.length > d.size()) {
+            throw new IllegalArgumentException(String.format("the device tree (%d bytes) does not fit in the %d bytes "
+                    + "below the ELF at 0x%x; link the program higher", dtb.length, d.size(), d.end()));
+        }
         if (d.base() % 8 != 0 || dtb.length > TWO_MIB || d.base() / TWO_MIB != (d.base() + dtb.length - 1) / TWO_MIB) {
             throw new IllegalArgumentException(String.format("device tree of %d bytes at 0x%x breaks the arm64 boot "
                     + "protocol (8-byte aligned, at most 2 MiB, within one 2 MiB block)", dtb.length, d.base()));
         }
         MemorySegment.copy(MemorySegment.ofArray(dtb), 0, ram, offset(ramRange, d.base(), dtb.length), dtb.length);
-        return new Entry(layout.kernel().base(), d.base());
+        // Linux takes the DTB's address in X0; an ELF is entered as QEMU enters one, registers zero but the PC.
+        return new Entry(layout.entry(), layout.format() == KernelImage.Format.ELF ? 0 : d.base());
     }
 
     private static long offset(MmioRange ram, long guestAddress, long length) {
@@ -90,17 +111,22 @@ public final class GuestLoader {
         long size = Files.size(file);
         long off = offset(ramRange, guestAddress, size);
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-            for (long done = 0; done < size; ) {
-                int chunk = (int) Math.min(size - done, 1 << 30);
-                ByteBuffer dst = ram.asSlice(off + done, chunk).asByteBuffer();
-                while (dst.hasRemaining()) {
-                    if (ch.read(dst, done + dst.position()) < 0) {
-                        throw new IOException(file + " shrank while it was read (" + (done + dst.position()) + " of "
-                                + size + " bytes)");
-                    }
+            copy(ch, file, 0, size, ram, off);
+        }
+    }
+
+    /** Reads {@code size} bytes at {@code from} in {@code ch} into {@code ram} at {@code off}, without a heap copy. */
+    private static void copy(FileChannel ch, Path file, long from, long size, MemorySegment ram, long off) throws IOException {
+        for (long done = 0; done < size; ) {
+            int chunk = (int) Math.min(size - done, 1 << 30);
+            ByteBuffer dst = ram.asSlice(off + done, chunk).asByteBuffer();
+            while (dst.hasRemaining()) {
+                if (ch.read(dst, from + done + dst.position()) < 0) {
+                    throw new IOException(file + " shrank while it was read (" + (done + dst.position()) + " of "
+                            + size + " bytes)");
                 }
-                done += chunk;
             }
+            done += chunk;
         }
     }
 }

@@ -72,7 +72,7 @@ public final class PreparedVm implements AutoCloseable {
      * Checks the host and the kernel file, then makes the VM ready; gives up between steps once {@code cancelled}
      * says so. On any failure what was opened is closed before the exception leaves.
      *
-     * @throws Preboot.Failure the host cannot run guests (status 1) or the kernel is no arm64 Image (status 2),
+     * @throws Preboot.Failure the host cannot run guests (status 1) or the kernel file cannot be read as one (status 2),
      *                         with the line to print
      * @throws KvmException    KVM refused something (the ioctl, errno, what to do)
      * @throws IOException     reading the kernel or initrd failed
@@ -85,10 +85,11 @@ public final class PreparedVm implements AutoCloseable {
             throw new Preboot.Failure(new RunOutcome(1, "vfio4j virt: " + problem));
         }
         Path kernel = Objects.requireNonNull(config.kernel(), "kernel");
-        KernelImage image = KernelImage.inspect(kernel);
-        if (!image.arm64Image()) {
-            throw new Preboot.Failure(new RunOutcome(2, "vfio4j virt: -kernel " + kernel + ": no arm64 Image header "
-                    + "(magic \"ARM\\x64\" at byte 56); give an uncompressed arm64 Image (arch/arm64/boot/Image)"));
+        KernelImage image;
+        try {
+            image = KernelImage.inspect(kernel);
+        } catch (IOException e) {
+            throw new Preboot.Failure(new RunOutcome(2, "vfio4j virt: -kernel " + kernel + ": " + e.getMessage()));
         }
         MmioRange ramRange = MemoryMap.forRam(config.ramBytes()).ram();
         BootLayout layout = BootLayout.plan(ramRange, image, BootLayout.initrdSize(config.initrd()));
@@ -108,7 +109,7 @@ public final class PreparedVm implements AutoCloseable {
             owned.add(slot);
             BootTrace.mark("preboot-vm");
             stopIf(cancelled);
-            GuestLoader.loadFiles(ram.memory(), ramRange, layout, image.textOffset(), kernel, config.initrd());
+            GuestLoader.loadFiles(ram.memory(), ramRange, layout, image, config.initrd());
             BootTrace.mark("preboot-files");
             stopIf(cancelled);
             List<KvmVcpu> cpus = createVcpus(vm, config.cpus());

@@ -76,6 +76,6 @@ class BootLayoutTest {
         assertFalse(BootLayout.plan(ram, k, 0).sameAs(l), "no initrd, the other way");
         assertTrue(BootLayout.plan(ram, k, 0).sameAs(BootLayout.plan(ram, k, 0)));
         assertFalse(l.sameAs(BootLayout.plan(ram, KernelImage.inspect(image(dir, 200L << 20)), 4096)), "kernel and DTB");
-        assertFalse(l.sameAs(new BootLayout(l.kernel(), l.initrd(), l.dtb(), false)), "Image header");
+        assertFalse(l.sameAs(new BootLayout(l.kernel(), l.initrd(), l.dtb(), KernelImage.Format.RAW, l.entry())), "Image header");
     }
 }
