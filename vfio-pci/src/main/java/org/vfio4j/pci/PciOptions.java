@@ -38,7 +38,7 @@ public record PciOptions(String host, @Nullable String id, boolean romBar, boole
     /** QEMU's default for {@code x-intx-mmap-timeout-ms}. */
     public static final Duration DEFAULT_INTX_MMAP_TIMEOUT = Duration.ofMillis(1100);
 
-    private static final Pattern BDF = Pattern.compile("(?:([0-9a-fA-F]{4}):)?([0-9a-fA-F]{2}):([01][0-9a-fA-F])\\.([0-7])");
+    private static final Pattern BDF = Pattern.compile("(?:([0-9a-fA-F]{4,8}):)?([0-9a-fA-F]{2}):([01][0-9a-fA-F])\\.([0-7])");
 
     /** Options for a host device with every default. */
     public static PciOptions of(String host) {
@@ -105,9 +105,11 @@ public record PciOptions(String host, @Nullable String id, boolean romBar, boole
     private static String bdf(String value) {
         var m = BDF.matcher(value);
         if (!m.matches()) {
-            throw bad("host", value, "a PCI address DDDD:BB:DD.F or BB:DD.F, e.g. 0000:00:04.0");
+            throw bad("host", value, "a PCI address DDDD:BB:DD.F or BB:DD.F, e.g. 0000:00:04.0 (a VMD host's "
+                    + "domains have five digits, e.g. 10000:e1:00.0)");
         }
-        String domain = m.group(1) == null ? "0000" : m.group(1);
+        // as sysfs names it: at least four hex digits, more when the domain needs them (VMD's start at 10000)
+        String domain = m.group(1) == null ? "0000" : String.format("%04x", Long.parseLong(m.group(1), 16));
         return (domain + ":" + m.group(2) + ":" + m.group(3) + "." + m.group(4)).toLowerCase(Locale.ROOT);
     }
 

@@ -15,6 +15,9 @@ class PciOptionsTest {
     void defaults() {
         PciOptions o = PciOptions.parse("vfio-pci,host=00:04.0");
         assertEquals("0000:00:04.0", o.host());
+        assertEquals("10000:e1:00.0", PciOptions.parse("host=10000:E1:00.0").host(), "a VMD domain, as sysfs spells it");
+        assertEquals("10000:e1:00.0", PciOptions.parse("host=00010000:e1:00.0").host());
+        assertEquals("0001:00:04.0", PciOptions.parse("host=00001:00:04.0").host());
         assertTrue(o.romBar());
         assertFalse(o.noMmap());
         assertTrue(o.intx());

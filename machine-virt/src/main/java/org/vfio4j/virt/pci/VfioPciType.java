@@ -67,7 +67,7 @@ public final class VfioPciType implements DeviceType {
     @Override
     public List<PropertySpec> properties() {
         return List.of(
-                PropertySpec.requiredString("host", "host PCI address DDDD:BB:DD.F or BB:DD.F (lspci -D), bound to vfio-pci"),
+                PropertySpec.requiredString("host", "host PCI address DDDD:BB:DD.F or BB:DD.F (lspci -D; VMD domains have five digits), bound to vfio-pci"),
                 PropertySpec.uint("rombar", "1 shows the expansion ROM, 0 hides it", 1),
                 PropertySpec.bool("x-no-mmap", "trap every BAR access instead of mapping BARs into the guest", false),
                 PropertySpec.bool("x-intx", "offer the INTx pin (off: interrupt pin 0)", true),
