@@ -36,6 +36,9 @@ public record AssembledMachine(MachineConfig config, MemoryMap memoryMap, List<D
             b.append("  initrd          ").append(r).append('\n');
         }
         b.append("  dtb             ").append(boot.dtb()).append('\n');
+        if (config.ramBackend().kind() != org.vfio4j.virt.RamBackend.Kind.ANONYMOUS) {
+            b.append("  ram backend     ").append(config.ramBackend().describe()).append('\n');
+        }
         for (PlatformAllocation a : platformAllocations) {
             b.append("  platform-bus    ").append(a.describe()).append('\n');
         }

@@ -14,7 +14,8 @@ import org.vfio4j.virt.device.DeviceSpec;
 /**
  * Parses {@code virt}'s options, spelled as QEMU spells them:
  * {@code -m SIZE -smp N -kernel Image [-initrd FILE] [-append ARGS] [-device TYPE,prop=val,...]...
- * [-machine [virt,]dumpdtb=FILE] [-plugins DIR]...}.
+ * [-machine [virt,]dumpdtb=FILE,memory-backend=ID] [-object memory-backend-memfd,...] [-mem-path DIR]
+ * [-plugins DIR]...}.
  *
  * <p>Why syntax only: values that need the registry (device types and their properties) or the file
  * system (kernel, plugin jars) are checked later by their owners, with the same exit status 2.
@@ -30,20 +31,32 @@ public record CommandLine(MachineConfig config, boolean usage, @Nullable DeviceS
                                [-device TYPE,prop=value,...]... [-machine [virt,]dumpdtb=FILE] [-plugins DIR]...
               -m SIZE            guest RAM at 0x40000000 (512M, 2G; a bare number is MiB; default 128M)
               -smp N             vCPUs (1-%d; default 1)
-              -kernel Image      arm64 kernel Image
+              -kernel FILE       arm64 Image (plain, gzip or EFI zboot), AArch64 ELF, or raw binary
               -initrd FILE       initial ramdisk
               -append ARGS       kernel command line
               -device TYPE,...   add a device (-device help lists types, -device TYPE,help their properties)
               -machine dumpdtb=FILE  write the device tree blob to FILE and exit
+              -machine memory-backend=ID  back RAM with -object ID
+              -object memory-backend-memfd,id=ID,size=SIZE[,hugetlb=on[,hugetlbsize=2M]]
+                                 a memfd for RAM, in hugepages with hugetlb=on
+              -mem-path DIR      back RAM with a file in DIR (a hugetlbfs mount for hugepages)
               -plugins DIR       load device-type plugin jars from DIR (repeatable)
             """.formatted(Gicv3.maxCpus());
 
     private static final List<String> OPTIONS = List.of("-m", "-smp", "-kernel", "-initrd", "-append", "-device",
-            "-machine", "-M", "-plugins");
+            "-machine", "-M", "-plugins", "-object", "-mem-path");
+
+    /** A {@code -object memory-backend-*}: what backs it and how large it is. */
+    private record Backend(String option, RamBackend backend, long size) {
+    }
 
     /** Parses {@code args}. */
     public static CommandLine parse(String[] args) throws UsageException {
         long ram = 128 * Sizes.MiB;
+        boolean ramGiven = false;
+        java.util.Map<String, Backend> objects = new java.util.HashMap<>();
+        String memoryBackend = null;
+        Path memPath = null;
         int cpus = 1;
         Path kernel = null, initrd = null, dump = null;
         String append = "";
@@ -64,15 +77,26 @@ public record CommandLine(MachineConfig config, boolean usage, @Nullable DeviceS
             }
             String v = args[++i];
             switch (opt) {
-                case "-m" -> ram = ram(v);
+                case "-m" -> {
+                    ram = ram(v);
+                    ramGiven = true;
+                }
+                case "-object" -> {
+                    Backend b = object(v);
+                    if (objects.putIfAbsent(idOf(v), b) != null) {
+                        throw new UsageException("-object " + v + ": id=" + idOf(v) + " is given twice");
+                    }
+                }
+                case "-mem-path" -> memPath = Path.of(v);
                 case "-smp" -> cpus = smp(v);
                 case "-kernel" -> kernel = Path.of(v);
                 case "-initrd" -> initrd = Path.of(v);
                 case "-append" -> append = v;
                 case "-plugins" -> plugins.add(Path.of(v));
                 case "-machine", "-M" -> {
-                    Path d = machine(v);
-                    dump = d != null ? d : dump;
+                    String[] kv = machine(v);
+                    dump = kv[0] != null ? Path.of(kv[0]) : dump;
+                    memoryBackend = kv[1] != null ? kv[1] : memoryBackend;
                 }
                 default -> { // -device
                     DeviceSpec spec;
@@ -89,7 +113,102 @@ public record CommandLine(MachineConfig config, boolean usage, @Nullable DeviceS
                 }
             }
         }
-        return new CommandLine(new MachineConfig(ram, cpus, kernel, initrd, append, devices, dump, plugins), false, help);
+        RamBackend backend = RamBackend.ANONYMOUS;
+        if (memoryBackend != null) {
+            Backend b = objects.get(memoryBackend);
+            if (b == null) {
+                throw new UsageException("-machine memory-backend=" + memoryBackend + ": no -object has id=" + memoryBackend
+                        + (objects.isEmpty() ? "" : "; the objects are " + new java.util.TreeSet<>(objects.keySet())));
+            }
+            if (memPath != null) {
+                throw new UsageException("-mem-path and -machine memory-backend= both say what backs RAM; give one");
+            }
+            if (ramGiven && b.size() != ram) {
+                throw new UsageException("-m " + Sizes.human(ram) + " and " + b.option() + " disagree on the size of "
+                        + "RAM; drop -m or give both the same size");
+            }
+            ram = b.size();
+            backend = b.backend();
+        } else if (memPath != null) {
+            backend = RamBackend.file(memPath);
+        }
+        if (backend.hugePageSize() > 0 && ram % backend.hugePageSize() != 0) {
+            throw new UsageException("RAM of " + Sizes.human(ram) + " is not a whole number of "
+                    + Sizes.human(backend.hugePageSize()) + " hugepages; give a multiple of the page size");
+        }
+        return new CommandLine(new MachineConfig(ram, cpus, kernel, initrd, append, devices, dump, plugins, backend), false,
+                help);
+    }
+
+    private static String idOf(String v) {
+        for (String p : v.split(",")) {
+            if (p.startsWith("id=")) {
+                return p.substring(3);
+            }
+        }
+        return "";
+    }
+
+    /** {@code -object memory-backend-memfd|memory-backend-ram,id=ID,size=SIZE[,hugetlb=on][,hugetlbsize=SIZE]}. */
+    static Backend object(String v) throws UsageException {
+        String[] parts = v.split(",");
+        String type = parts[0];
+        if (!type.equals("memory-backend-memfd") && !type.equals("memory-backend-ram")) {
+            throw new UsageException("-object " + v + ": unknown object type '" + type + "'; accepted: "
+                    + "memory-backend-memfd, memory-backend-ram");
+        }
+        String id = null;
+        long size = -1, pageSize = 0;
+        boolean hugetlb = false;
+        for (int i = 1; i < parts.length; i++) {
+            String p = parts[i];
+            int eq = p.indexOf('=');
+            String key = eq < 0 ? p : p.substring(0, eq);
+            String val = eq < 0 ? "" : p.substring(eq + 1);
+            switch (key) {
+                case "id" -> id = val;
+                case "size" -> size = ram(val);
+                case "hugetlb" -> hugetlb = switch (val) {
+                    case "on", "true", "yes" -> true;
+                    case "off", "false", "no" -> false;
+                    default -> throw new UsageException("-object " + v + ": hugetlb=" + val + ": on or off");
+                };
+                case "hugetlbsize" -> {
+                    try {
+                        pageSize = Sizes.parse(val, 1);
+                    } catch (IllegalArgumentException e) {
+                        throw new UsageException("-object " + v + ": hugetlbsize=" + val + ": " + e.getMessage());
+                    }
+                    if (pageSize != (2L << 20) && pageSize != (1L << 30) && pageSize != (32L << 20) && pageSize != (64L << 10)) {
+                        throw new UsageException("-object " + v + ": hugetlbsize=" + val + ": arm64 hugepages are 64K, 2M, "
+                                + "32M or 1G");
+                    }
+                }
+                case "share" -> {
+                    if (!val.equals("on") && !(type.equals("memory-backend-ram") && val.equals("off"))) {
+                        throw new UsageException("-object " + v + ": share=" + val + " is not supported here");
+                    }
+                }
+                default -> throw new UsageException("-object " + v + ": unknown property '" + key + "'; accepted: id, "
+                        + "size, hugetlb, hugetlbsize" + (type.equals("memory-backend-ram") ? "" : ", share"));
+            }
+        }
+        if (id == null || id.isEmpty()) {
+            throw new UsageException("-object " + v + ": give it an id (id=m0) for -machine memory-backend=m0");
+        }
+        if (size < 0) {
+            throw new UsageException("-object " + v + ": give its size (size=512M)");
+        }
+        if (type.equals("memory-backend-ram")) {
+            if (hugetlb || pageSize > 0) {
+                throw new UsageException("-object " + v + ": hugetlb is a memory-backend-memfd property");
+            }
+            return new Backend("-object " + v, RamBackend.ANONYMOUS, size);
+        }
+        if (pageSize > 0 && !hugetlb) {
+            throw new UsageException("-object " + v + ": hugetlbsize needs hugetlb=on");
+        }
+        return new Backend("-object " + v, RamBackend.memfd(hugetlb ? (pageSize > 0 ? pageSize : 2L << 20) : 0), size);
     }
 
     static long ram(String v) throws UsageException {
@@ -128,9 +247,10 @@ public record CommandLine(MachineConfig config, boolean usage, @Nullable DeviceS
         return n;
     }
 
-    /** {@code -machine [virt,]key=value,...}; returns the dumpdtb path if given. */
-    static @Nullable Path machine(String v) throws UsageException {
-        Path dump = null;
+    /** {@code -machine [virt,]key=value,...}; returns {dumpdtb, memory-backend}, each null when not given. */
+    static @Nullable String[] machine(String v) throws UsageException {
+        String dump = null;
+        String backend = null;
         String[] parts = v.split(",");
         for (int i = 0; i < parts.length; i++) {
             String p = parts[i];
@@ -148,7 +268,13 @@ public record CommandLine(MachineConfig config, boolean usage, @Nullable DeviceS
                     if (val.isEmpty()) {
                         throw new UsageException("-machine " + v + ": dumpdtb needs a file name (dumpdtb=FILE)");
                     }
-                    dump = Path.of(val);
+                    dump = val;
+                }
+                case "memory-backend" -> {
+                    if (val.isEmpty()) {
+                        throw new UsageException("-machine " + v + ": memory-backend needs an object id (memory-backend=m0)");
+                    }
+                    backend = val;
                 }
                 case "gic-version" -> {
                     if (!val.equals("3")) {
@@ -156,9 +282,9 @@ public record CommandLine(MachineConfig config, boolean usage, @Nullable DeviceS
                     }
                 }
                 default -> throw new UsageException("-machine " + v + ": unknown machine property '" + key
-                        + "'; accepted: dumpdtb=FILE, gic-version=3");
+                        + "'; accepted: dumpdtb=FILE, gic-version=3, memory-backend=ID");
             }
         }
-        return dump;
+        return new @Nullable String[] {dump, backend};
     }
 }

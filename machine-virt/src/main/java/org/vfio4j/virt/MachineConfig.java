@@ -13,13 +13,20 @@ import org.vfio4j.virt.device.DeviceSpec;
  *
  * @param kernel    null only when the command line asks for help (nothing is built then)
  * @param dumpDtb   {@code -machine dumpdtb=FILE}: write the DTB there and exit
+ * @param ramBackend what backs guest RAM ({@code -object memory-backend-*} with {@code -machine memory-backend=}, {@code -mem-path})
  */
 public record MachineConfig(long ramBytes, int cpus, @Nullable Path kernel, @Nullable Path initrd, String append,
-        List<DeviceSpec> devices, @Nullable Path dumpDtb, List<Path> pluginDirs) {
+        List<DeviceSpec> devices, @Nullable Path dumpDtb, List<Path> pluginDirs, RamBackend ramBackend) {
 
     public MachineConfig {
         devices = List.copyOf(devices);
         pluginDirs = List.copyOf(pluginDirs);
+    }
+
+    /** A configuration with guest RAM in anonymous memory. */
+    public MachineConfig(long ramBytes, int cpus, @Nullable Path kernel, @Nullable Path initrd, String append,
+            List<DeviceSpec> devices, @Nullable Path dumpDtb, List<Path> pluginDirs) {
+        this(ramBytes, cpus, kernel, initrd, append, devices, dumpDtb, pluginDirs, RamBackend.ANONYMOUS);
     }
 
     /**

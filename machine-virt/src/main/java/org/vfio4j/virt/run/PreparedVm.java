@@ -101,7 +101,7 @@ public final class PreparedVm implements AutoCloseable {
             requireCap(kvm, ArmKvmAbi.KVM_CAP_IRQFD, "irqfd (KVM_CAP_IRQFD)");
             requireCap(kvm, ArmKvmAbi.KVM_CAP_IMMEDIATE_EXIT, "KVM_CAP_IMMEDIATE_EXIT");
             BootTrace.mark("preboot-kvm");
-            GuestRam ram = GuestRam.allocate(ramRange);
+            GuestRam ram = GuestRam.allocate(ramRange, config.ramBackend());
             owned.add(ram);
             KvmVm vm = kvm.createVm(IPA_BITS);
             owned.add(vm);

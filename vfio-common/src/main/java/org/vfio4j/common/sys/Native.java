@@ -45,7 +45,10 @@ public final class Native {
     /** open(2) flags and mmap(2) constants shared by x86_64 and arm64 (asm-generic values). */
     public static final int O_RDONLY = 0, O_WRONLY = 1, O_RDWR = 2, O_NONBLOCK = 0x800, O_CLOEXEC = 0x80000;
     public static final int PROT_READ = 1, PROT_WRITE = 2, PROT_EXEC = 4;
-    public static final int MAP_SHARED = 1, MAP_PRIVATE = 2, MAP_ANONYMOUS = 0x20;
+    public static final int MAP_SHARED = 1, MAP_PRIVATE = 2, MAP_ANONYMOUS = 0x20, MAP_NORESERVE = 0x4000;
+    /** memfd_create(2) flags; a hugetlb page size goes in the bits from {@link #MFD_HUGE_SHIFT} as log2(size). */
+    public static final int MFD_CLOEXEC = 1, MFD_HUGETLB = 4, MFD_HUGE_SHIFT = 26;
+    public static final int O_CREAT = 0x40, O_EXCL = 0x80;
     public static final int EFD_SEMAPHORE = 1, EFD_NONBLOCK = 0x800, EFD_CLOEXEC = 0x80000;
     public static final short POLLIN = 1, POLLERR = 8, POLLHUP = 16;
     /** rt_sigprocmask(2)'s {@code how}. */
@@ -118,6 +121,35 @@ public final class Native {
             MemorySegment p = a.allocateFrom(path);
             return (int) restarting(Sysno.OPENAT, AT_FDCWD, p.address(), flags, 0, 0, 0);
         }
+    }
+
+    /** open(2) with a {@code mode} for O_CREAT: the new fd, or {@code -errno}. */
+    public static int open(String path, int flags, int mode) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment p = a.allocateFrom(path);
+            return (int) restarting(Sysno.OPENAT, AT_FDCWD, p.address(), flags, mode, 0, 0);
+        }
+    }
+
+    /** unlink(2) (as unlinkat relative to the working directory): 0 or {@code -errno}. */
+    public static int unlink(String path) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment p = a.allocateFrom(path);
+            return (int) syscall(Sysno.UNLINKAT, AT_FDCWD, p.address(), 0, 0, 0, 0);
+        }
+    }
+
+    /** memfd_create(2) ({@code MFD_*} flags, hugetlb page size in bits 26-31): the new fd, or {@code -errno}. */
+    public static int memfdCreate(String name, int flags) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment p = a.allocateFrom(name);
+            return (int) syscall(Sysno.MEMFD_CREATE, p.address(), flags, 0, 0, 0, 0);
+        }
+    }
+
+    /** ftruncate(2), retried on EINTR: 0 or {@code -errno}. */
+    public static int ftruncate(int fd, long length) {
+        return (int) restarting(Sysno.FTRUNCATE, fd, length, 0, 0, 0, 0);
     }
 
     /** close(2): 0 or {@code -errno}. */
