@@ -7,7 +7,8 @@ import org.vfio4j.common.sys.Errno;
 
 /**
  * A {@link VfioKernel} with the calls that may be interrupted retried on {@code EINTR}, as every caller here
- * wants them; {@code close} is never retried (Linux releases the fd even when close reports EINTR).
+ * wants them; {@code close} is never retried (Linux releases the fd even when close reports EINTR). One loop
+ * per signature on purpose: a shared helper would take a lambda per call on the region-access path.
  */
 final class Kernel {
     /** The running kernel. */
