@@ -39,12 +39,18 @@ public final class AssignedPciDevice implements AutoCloseable {
     /** Everything the guest can make this device report goes through one budget. */
     private final RateLimitedLog warnings;
     private @Nullable Running running;
+    /**
+     * A guest-initiated reset did not bring the device back: until a later config access brings it back, it reads
+     * all ones and drops writes.
+     */
+    private boolean lost;
     private boolean closed;
 
     /** Per-start state; rebuilt on every reset. */
+    /** @param flrByte the config offset of Device Control's high byte when the device advertises FLR, else -1 */
     private record Running(ConfigSpace config, List<PciBar> bars, BarMappings mappings, Optional<RomBar> rom,
             @Nullable IntxInterrupt intx, @Nullable MsiCapability msi, @Nullable MsixCapability msix,
-            List<Capability> capabilities) {}
+            List<Capability> capabilities, int flrByte) {}
 
     /** Creates the model; nothing touches the device until {@link #start()}. */
     public AssignedPciDevice(PciHost host, PciOptions options, PciMachine machine) {
@@ -128,7 +134,7 @@ public final class AssignedPciDevice implements AutoCloseable {
         mappings[0] = new BarMappings(host, mapper, bars, options.noMmap(),
                 i -> table == null ? List.of() : table.trappedRanges(i),
                 i -> new BarTrap(i, host.hostRegion(i).orElseThrow(), table, intx[0], warnings), warnings);
-        Running r = new Running(config, bars, mappings[0], rom, intx[0], msi, msix, caps);
+        Running r = new Running(config, bars, mappings[0], rom, intx[0], msi, msix, caps, flrByte(caps));
         config.listenBefore(StandardHeader.COMMAND, 2, (off, size, value) -> {
             int now = config.read(StandardHeader.COMMAND, 2);
             int turnedOff = now & ~config.projected(StandardHeader.COMMAND, 2, off, size, value);
@@ -168,14 +174,59 @@ public final class AssignedPciDevice implements AutoCloseable {
 
     /** Guest config read of 1, 2 or 4 bytes; out-of-range accesses read as all ones. */
     public synchronized int configRead(int offset, int size) {
+        if (lost && !revive()) {
+            return size >= 4 ? -1 : (1 << (8 * size)) - 1;
+        }
         Running r = running();
         return r.config().read(offset, size);
     }
 
-    /** Guest config write of 1, 2 or 4 bytes; host-owned bits are protected, out-of-range writes dropped. */
+    /**
+     * Guest config write of 1, 2 or 4 bytes; host-owned bits are protected, out-of-range writes dropped. A write
+     * of Initiate Function Level Reset (PCI Express Device Control bit 15) to a device that advertises FLR resets
+     * it, as QEMU does: {@link #reset()}, so the device is reset through VFIO and the virtual config space
+     * (BARs, command, MSI/MSI-X) starts again from its reset state, which the guest's PCI core then restores.
+     */
     public synchronized void configWrite(int offset, int size, int value) {
+        if (lost && !revive()) {
+            return;
+        }
         Running r = running();
         r.config().write(offset, size, value);
+        int at = r.flrByte();
+        if (at >= offset && at < offset + size && ((value >>> (8 * (at - offset))) & 0x80) != 0) {
+            warnings.report(host.name() + ": the guest initiated a function level reset; resetting the device through VFIO");
+            try {
+                reset();
+            } catch (RuntimeException e) {
+                lost = true; // the guest's doing must not end the VMM: the device is gone for it instead
+                warnings.report(host.name() + ": the device did not come back from the reset (" + e.getMessage()
+                        + "); the guest now reads all ones from it");
+            }
+        }
+    }
+
+    /** Tries again to start a device a guest reset left stopped; true once it runs (a failing device fails fast). */
+    private boolean revive() {
+        try {
+            start();
+            lost = false;
+            warnings.report(host.name() + ": the device is back after the reset");
+            return true;
+        } catch (RuntimeException e) {
+            return false;
+        }
+    }
+
+    /** Where Initiate FLR sits (Device Control's high byte), when the kept PCIe capability advertises FLR. */
+    private int flrByte(List<Capability> caps) {
+        for (Capability c : caps) {
+            if (c.kept() && !c.extended() && c.id() == CapabilityList.EXP && c.length() >= 0x0C) {
+                int devcap = host.readConfig(c.offset() + 4, 4); // Device Capabilities: bit 28, FLR capable
+                return devcap != -1 && (devcap & (1 << 28)) != 0 ? c.offset() + 9 : -1;
+            }
+        }
+        return -1;
     }
 
     /** The guest address BAR {@code index} is mapped at, or -1 while it does not decode. */

@@ -149,7 +149,7 @@ final class CapabilityList {
                 // PMCSR: power state and PME enable pass through; PME status is write-1-to-clear.
                 m.define(c.offset() + 4, 2, 0, 0x8103, 0x8000);
             } else if (c.id() == EXP && c.length() >= 0x14) {
-                // Device control minus Initiate FLR (bit 15: resets are the model's, it reads 0).
+                // Device control minus Initiate FLR (bit 15: the model performs the reset, and it reads 0).
                 m.define(c.offset() + 8, 2, 0x8000, 0x7FFF);
                 config.setEmulated(c.offset() + 8, 2, 0);
                 // Device status error bits are write-1-to-clear.

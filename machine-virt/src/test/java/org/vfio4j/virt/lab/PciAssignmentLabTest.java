@@ -94,6 +94,24 @@ class PciAssignmentLabTest {
         assertEquals(r.value("moved-write-md5"), r.value("moved-read-md5"), r.all());
     }
 
+    /**
+     * A guest function level reset: the guest's PCI core resets the nvme by FLR (its driver quiesces first and
+     * re-initialises the controller after), the VMM performs it through VFIO and resets the virtual config space,
+     * the guest restores its BARs, and the write/read check passes again after the reset.
+     */
+    @Test
+    void aGuestFunctionLevelResetResetsTheNvmeAndItsDriverRecovers(LabHost host) {
+        host.bindToVfio(LabDevice.NVME);
+        PciGuest.Run r = guest.run(List.of(nvme("")), "vfio4j_nvme vfio4j_flr");
+        System.out.println(r.all());
+        assertNvmeWorks(r);
+        assertTrue(String.valueOf(r.value("flr-reset-methods")).contains("flr"), "the guest sees FLR advertised\n" + r.all());
+        assertEquals("yes", r.value("flr-done"), r.all());
+        assertTrue(r.err().contains("the guest initiated a function level reset; resetting the device through VFIO"), r.all());
+        assertNotNull(r.value("flr-write-md5"), "no I/O after the reset\n" + r.all());
+        assertEquals(r.value("flr-write-md5"), r.value("flr-read-md5"), r.all());
+    }
+
     @Test
     void e1000eGuestProbesAndBringsTheLinkUp(LabHost host) {
         host.bindToVfio(LabDevice.E1000E);

@@ -8,6 +8,7 @@
 #   vfio4j_bar_move  then unbind the nvme driver, move its BAR 0 up (64 GiB in the 64-bit window, 256 MiB in the
 #                    32-bit one) with a 1-byte write to sysfs config space (the VMM reports the slot at the new
 #                    address), move it back, rebind the driver and repeat the write/read check (prefix moved-)
+#   vfio4j_flr       then reset the nvme by FLR (reset_method=flr, reset=1) and repeat the write/read check
 #   vfio4j_e1000e    bring the e1000e's interface up and print its carrier once it is up (or after 30 s)
 #   vfio4j_nvme_loop after the above, keep writing and reading the nvme until killed (for the kill -9 test);
 #                    with vfio4j_panic_ms=MS the guest panics MS ms into the loop instead (init exits)
@@ -104,6 +105,16 @@ case "$cmd" in *" vfio4j_nvme "*|*" vfio4j_nvme_loop "*)
     $b grep nvme /proc/interrupts | while read -r l; do echo "nvme-irq-line $l"; done
   else
     echo "nvme-absent: no /dev/nvme0n1"
+  fi ;;
+esac
+
+case "$cmd" in *" vfio4j_flr "*)
+  dev=/sys/bus/pci/devices/0000:00:01.0
+  echo "flr-reset-methods=$($b cat $dev/reset_method 2>/dev/null)"
+  if echo flr > $dev/reset_method && echo 1 > $dev/reset; then echo "flr-done=yes"; else echo "flr-done=no"; fi
+  if await /dev/nvme0n1 && nvme_io; then
+    echo "flr-write-md5=$($b md5sum < /tmp/pattern | $b cut -d' ' -f1)"
+    echo "flr-read-md5=$($b md5sum < /tmp/back | $b cut -d' ' -f1)"
   fi ;;
 esac
 
