@@ -4,16 +4,11 @@ import org.vfio4j.common.sys.Errno;
 
 /**
  * A VFIO operation failed: which operation, the errno in words, and what the person at the terminal can do.
- *
- * <p>Why unchecked: device models call region accessors from MMIO trap handlers and IRQ code from callbacks,
- * where a checked exception would only be wrapped; the failure still carries everything needed to act on it.
  * {@link #errno()} is 0 when vfio4j refused the request itself before asking the kernel (for example a DMA
  * mapping outside the container's valid IOVA ranges).
  */
-public class VfioException extends RuntimeException {
+public class VfioException extends SyscallException {
     private static final long serialVersionUID = 1L;
-    private final String operation;
-    private final int errno;
 
     /**
      * @param operation what was attempted, e.g. {@code "VFIO_IOMMU_MAP_DMA of 4096 bytes at IOVA 0x100000"}
@@ -21,9 +16,7 @@ public class VfioException extends RuntimeException {
      * @param whatNext  the advice for the reader; may be empty
      */
     public VfioException(String operation, int errno, String whatNext) {
-        super(format(operation, errno, whatNext));
-        this.operation = operation;
-        this.errno = errno;
+        super(format(operation, errno, whatNext), operation, errno);
     }
 
     /** A refusal by vfio4j itself (errno 0): {@code operation} could not be honoured, {@code why}. */
@@ -42,15 +35,5 @@ public class VfioException extends RuntimeException {
             sb.append(errno != 0 ? ". " : ": ").append(whatNext);
         }
         return sb.toString();
-    }
-
-    /** The operation that failed, as given to the constructor. */
-    public String operation() {
-        return operation;
-    }
-
-    /** The errno the kernel returned, or 0 when vfio4j refused before the system call. */
-    public int errno() {
-        return errno;
     }
 }

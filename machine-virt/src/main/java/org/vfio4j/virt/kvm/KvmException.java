@@ -1,6 +1,7 @@
 package org.vfio4j.virt.kvm;
 
 import org.eclipse.jdt.annotation.Nullable;
+import org.vfio4j.common.SyscallException;
 import org.vfio4j.common.sys.Errno;
 
 /**
@@ -9,15 +10,11 @@ import org.vfio4j.common.sys.Errno;
  * <p>Why one exception type with the operation and errno: the person at the terminal needs to know which
  * step failed ({@code KVM_CREATE_VM}, {@code KVM_ARM_VCPU_INIT}) and the kernel's reason, not a stack trace.
  */
-public final class KvmException extends RuntimeException {
+public final class KvmException extends SyscallException {
     private static final long serialVersionUID = 1L;
-    private final String operation;
-    private final int errno;
 
     public KvmException(String operation, int errno, String advice) {
-        super(message(operation, errno, advice));
-        this.operation = operation;
-        this.errno = errno;
+        super(message(operation, errno, advice), operation, errno);
     }
 
     /** A failure the kernel did not report through errno (a refused capability, a bad argument). */
@@ -34,15 +31,5 @@ public final class KvmException extends RuntimeException {
             b.append(errno != 0 ? "; " : ": ").append(advice);
         }
         return b.toString();
-    }
-
-    /** The ioctl or call that failed. */
-    public String operation() {
-        return operation;
-    }
-
-    /** The errno, or 0 when the failure was not the kernel's. */
-    public int errno() {
-        return errno;
     }
 }
