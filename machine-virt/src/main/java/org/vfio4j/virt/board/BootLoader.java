@@ -29,7 +29,11 @@ public final class BootLoader {
         this.random = random;
     }
 
-    /** The kernel's header facts. */
+    /**
+     * The kernel's header facts.
+     *
+     * @throws IllegalArgumentException the file is no kernel this machine boots (the user's mistake)
+     */
     public KernelImage kernel() {
         Path k = config.kernel();
         if (k == null) {
@@ -37,6 +41,8 @@ public final class BootLoader {
         }
         try {
             return KernelImage.inspect(k);
+        } catch (KernelImage.FormatException e) {
+            throw new IllegalArgumentException("-kernel " + k + ": " + e.getMessage(), e);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read kernel " + k + ": " + e.getMessage(), e);
         }

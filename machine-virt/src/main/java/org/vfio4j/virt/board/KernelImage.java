@@ -37,6 +37,19 @@ import org.eclipse.jdt.annotation.Nullable;
 public record KernelImage(Path path, Format format, @Nullable String compressed, long fileSize, long textOffset,
         long imageSize, byte @Nullable [] payload, List<Segment> segments, long entry) {
 
+    /** The file is not a kernel this machine can boot, or is a damaged one: the user's to fix (exit 2). */
+    public static final class FormatException extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        FormatException(String message, @Nullable Throwable cause) {
+            super(message, cause);
+        }
+
+        FormatException(String message) {
+            super(message);
+        }
+    }
+
     /** How the kernel is booted. */
     public enum Format {
         /** An arm64 Image (header magic "ARM\x64" at byte 56): Linux's boot protocol. */
@@ -104,13 +117,13 @@ public record KernelImage(Path path, Format format, @Nullable String compressed,
             for (int r; (r = in.read(buf)) > 0; ) {
                 out.write(buf, 0, r);
                 if (out.size() > MAX_UNPACKED) {
-                    throw new IOException("it unpacks to more than " + (MAX_UNPACKED >> 20) + " MiB; give the "
+                    throw new FormatException("it unpacks to more than " + (MAX_UNPACKED >> 20) + " MiB; give the "
                             + "uncompressed Image");
                 }
             }
             return out.toByteArray();
         } catch (ZipException | java.io.EOFException e) {
-            throw new IOException("it looks compressed but does not unpack (" + e.getMessage() + "); give the "
+            throw new FormatException("it looks compressed but does not unpack (" + e.getMessage() + "); give the "
                     + "uncompressed Image", e);
         }
     }
@@ -121,14 +134,14 @@ public record KernelImage(Path path, Format format, @Nullable String compressed,
         long length = Integer.toUnsignedLong(head.getInt(12));
         String method = new String(head.array(), 24, 8, java.nio.charset.StandardCharsets.US_ASCII).replace("\0", "");
         if (!method.equals("gzip")) {
-            throw new IOException("it is an EFI zboot image compressed with '" + method + "'; only gzip payloads "
+            throw new FormatException("it is an EFI zboot image compressed with '" + method + "'; only gzip payloads "
                     + "are unpacked (as QEMU does): rebuild with CONFIG_KERNEL_GZIP or give the uncompressed Image");
         }
         if (offset + length > size) {
-            throw new IOException("its EFI zboot header puts the payload past the end of the file");
+            throw new FormatException("its EFI zboot header puts the payload past the end of the file");
         }
         if (length > MAX_UNPACKED) {
-            throw new IOException("its EFI zboot payload is larger than " + (MAX_UNPACKED >> 20) + " MiB");
+            throw new FormatException("its EFI zboot payload is larger than " + (MAX_UNPACKED >> 20) + " MiB");
         }
         byte[] packed = new byte[(int) length];
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
@@ -146,10 +159,10 @@ public record KernelImage(Path path, Format format, @Nullable String compressed,
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
             ByteBuffer h = read(ch, 0, 64);
             if (h.get(4) != 2 || h.get(5) != 1) {
-                throw new IOException("it is an ELF, but not a 64-bit little-endian one; give an AArch64 ELF");
+                throw new FormatException("it is an ELF, but not a 64-bit little-endian one; give an AArch64 ELF");
             }
             if (h.getShort(18) != EM_AARCH64) {
-                throw new IOException("it is an ELF for machine " + h.getShort(18) + ", not AArch64 (183); give an "
+                throw new FormatException("it is an ELF for machine " + h.getShort(18) + ", not AArch64 (183); give an "
                         + "AArch64 kernel or program");
             }
             long phoff = h.getLong(32);
@@ -163,13 +176,13 @@ public record KernelImage(Path path, Format format, @Nullable String compressed,
                 }
                 Segment s = new Segment(p.getLong(24), p.getLong(8), p.getLong(32), p.getLong(40));
                 if (s.fileSize() > s.memSize() || s.offset() + s.fileSize() > size || s.offset() < 0) {
-                    throw new IOException("ELF segment " + i + " is inconsistent (file size above memory size, "
+                    throw new FormatException("ELF segment " + i + " is inconsistent (file size above memory size, "
                             + "or past the end of the file)");
                 }
                 segs.add(s);
             }
             if (segs.isEmpty()) {
-                throw new IOException("it is an ELF without a loadable segment");
+                throw new FormatException("it is an ELF without a loadable segment");
             }
             long low = segs.stream().mapToLong(Segment::address).min().orElseThrow();
             long high = segs.stream().mapToLong(s -> s.address() + s.memSize()).max().orElseThrow();
@@ -181,7 +194,7 @@ public record KernelImage(Path path, Format format, @Nullable String compressed,
         ByteBuffer b = ByteBuffer.allocate(len).order(ByteOrder.LITTLE_ENDIAN);
         while (b.hasRemaining()) {
             if (ch.read(b, at + b.position()) < 0) {
-                throw new IOException("the ELF ends inside its headers (at byte " + (at + b.position()) + ")");
+                throw new FormatException("the ELF ends inside its headers (at byte " + (at + b.position()) + ")");
             }
         }
         return b.flip();
