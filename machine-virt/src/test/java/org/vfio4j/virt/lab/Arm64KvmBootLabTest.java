@@ -181,38 +181,6 @@ class Arm64KvmBootLabTest {
         }
     }
 
-    /**
-     * Guest RAM on 2 MiB hugepages (a hugetlb memfd, as QEMU's memory-backend-memfd gives it): the guest boots,
-     * the pages are given back when the VMM ends, and with too few reserved the VMM refuses to start and names the
-     * numbers and the command. The lab host's nr_hugepages is restored afterwards.
-     */
-    @Test
-    void ramOnTwoMegabyteHugepagesBootsAndIsGivenBack() throws IOException {
-        Path nr = Path.of("/proc/sys/vm/nr_hugepages");
-        Path free = Path.of("/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages");
-        String before = Files.readString(nr).strip();
-        String[] backend = {"-object", "memory-backend-memfd,id=m0,size=512M,hugetlb=on,hugetlbsize=2M", "-machine",
-            "memory-backend=m0"};
-        try {
-            Files.writeString(nr, "256");
-            assertEquals("256", Files.readString(nr).strip(), "the lab host reserves 256 hugepages (512 MiB)");
-            Run r = virt(APPEND, backend);
-            assertEquals(0, r.status(), r.toString());
-            assertTrue(r.out().contains("VFIO4J-GUEST-MARKER"), r.toString());
-            assertTrue(r.err().contains("ram backend     a memfd of 2 MiB hugepages"), r.toString());
-            assertEquals("256", Files.readString(free).strip(), "every hugepage is free again after the run");
-
-            Files.writeString(nr, "128");
-            Run refused = virt(APPEND, backend);
-            assertNotEquals(0, refused.status(), refused.toString());
-            assertTrue(refused.err().contains("not enough 2 MiB hugepages: the guest needs 256, the host has 128 reserved")
-                    && refused.err().contains("/proc/sys/vm/nr_hugepages"), refused.toString());
-            assertTrue(!refused.err().contains("\tat "), "no stack trace: " + refused);
-        } finally {
-            Files.writeString(nr, before);
-        }
-    }
-
     @Test
     void aKernelThatDoesNotUnpackIsExitTwo() throws IOException {
         Path broken = Files.write(Files.createTempDirectory("vfio4j-raw-").resolve("vmlinuz"),
