@@ -85,7 +85,7 @@ public record KernelImage(Path path, Format format, @Nullable String compressed,
             return elf(path, size);
         }
         if (n >= 2 && (head[0] & 0xff) == 0x1f && (head[1] & 0xff) == 0x8b) {
-            return unpacked(path, size, "gzip", gunzip(path, Files.newInputStream(path)));
+            return unpacked(path, size, "gzip", gunzip(Files.newInputStream(path)));
         }
         if (n >= 32 && head[0] == 'M' && head[1] == 'Z' && b.getInt(4) == 0x676d697a) { // "zimg": EFI zboot
             return unpacked(path, size, "EFI zboot", zboot(path, b, size));
@@ -110,7 +110,7 @@ public record KernelImage(Path path, Format format, @Nullable String compressed,
         return new KernelImage(path, Format.RAW, how, fileSize, RAW_OFFSET, length, payload, List.of(), 0);
     }
 
-    private static byte[] gunzip(Path path, InputStream raw) throws IOException {
+    private static byte[] gunzip(InputStream raw) throws IOException {
         try (InputStream in = new GZIPInputStream(raw, 1 << 16)) {
             ByteArrayOutputStream out = new ByteArrayOutputStream(1 << 20);
             byte[] buf = new byte[1 << 16];
@@ -152,7 +152,7 @@ public record KernelImage(Path path, Format format, @Nullable String compressed,
                 }
             }
         }
-        return gunzip(path, new java.io.ByteArrayInputStream(packed));
+        return gunzip(new java.io.ByteArrayInputStream(packed));
     }
 
     private static KernelImage elf(Path path, long size) throws IOException {
