@@ -309,6 +309,22 @@ public final class Native {
         return (int) r;
     }
 
+    /**
+     * Takes signal {@code sig} if it is pending for the calling thread, without waiting (rt_sigtimedwait(2) with a
+     * zero timeout): {@code sig} when one was taken, {@code -EAGAIN} when none was pending, or another
+     * {@code -errno}. A blocked signal that has done its work (interrupting a {@code KVM_RUN}) stays pending
+     * otherwise, and a second one sent while the first is pending is merged into it: nothing would interrupt
+     * the next {@code KVM_RUN}.
+     */
+    public static int takePendingSignal(int sig) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment set = a.allocate(KERNEL_SIGSET_BYTES, 8);
+            MemorySegment zero = a.allocate(16, 8);   // struct timespec {0, 0}
+            set.set(JAVA_LONG, 0, 1L << (sig - 1));
+            return (int) syscall(Sysno.RT_SIGTIMEDWAIT, set.address(), 0, zero.address(), KERNEL_SIGSET_BYTES, 0, 0);
+        }
+    }
+
     private static long sigset(MemorySegment s) {
         return s.address() == 0 ? 0 : address(s.asSlice(0, KERNEL_SIGSET_BYTES));
     }
