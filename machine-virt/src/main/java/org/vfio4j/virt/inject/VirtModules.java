@@ -5,6 +5,7 @@ import java.util.List;
 
 import org.vfio4j.virt.MachineConfig;
 import org.vfio4j.virt.run.Preboot;
+import org.vfio4j.virt.run.RunControl;
 
 import com.google.inject.Module;
 
@@ -26,14 +27,15 @@ public final class VirtModules {
      * it runs ({@link Preboot#onDemand}).
      */
     public static List<Module> machine(MachineConfig config, List<Module> pluginModules) {
-        return machine(config, Preboot.onDemand(config), pluginModules);
+        return machine(config, Preboot.onDemand(config), new RunControl(false), pluginModules);
     }
 
     /**
      * Every module for {@code config}, the runner taking its VM from {@code preboot} (started by the caller, who
-     * also closes it), with {@code pluginModules} appended.
+     * also closes it) and its run state from {@code control}, with {@code pluginModules} appended.
      */
-    public static List<Module> machine(MachineConfig config, Preboot preboot, List<Module> pluginModules) {
+    public static List<Module> machine(MachineConfig config, Preboot preboot, RunControl control,
+            List<Module> pluginModules) {
         List<Module> all = new ArrayList<>(List.of(
                 new StrictBindingModule(),
                 new ConfigModule(config),
@@ -45,7 +47,7 @@ public final class VirtModules {
                 new LoaderModule(),
                 new DeviceRegistryModule(),
                 new BuiltinDevicesModule(),
-                new RunnerModule(preboot),
+                new RunnerModule(preboot, control),
                 new MachineModule()));
         all.addAll(pluginModules);
         return all;

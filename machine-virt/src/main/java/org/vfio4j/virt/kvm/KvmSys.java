@@ -74,6 +74,17 @@ public final class KvmSys {
     }
 
     /**
+     * Takes a stop signal still pending for the calling vCPU thread after {@code KVM_RUN} returned EINTR, so the
+     * next kick interrupts the next {@code KVM_RUN} (a pending signal would swallow it); none pending is fine.
+     */
+    public static void drainStopSignal() {
+        int r = Native.takePendingSignal(SIGUSR1);
+        if (r < 0 && -r != org.vfio4j.common.sys.Errno.EAGAIN && -r != org.vfio4j.common.sys.Errno.EINTR) {
+            throw new KvmException("rt_sigtimedwait(SIGUSR1)", -r, "");
+        }
+    }
+
+    /**
      * Blocks {@code sig} in the calling thread and returns the kernel sigset to use during KVM_RUN: the
      * thread's previous mask with {@code sig} unblocked.
      */

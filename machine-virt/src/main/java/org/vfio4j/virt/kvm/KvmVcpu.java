@@ -147,6 +147,16 @@ public final class KvmVcpu implements AutoCloseable {
         }
     }
 
+    /**
+     * Clears {@code immediate_exit} before the vCPU's own thread runs again after a pause; a stop requested
+     * after this call still takes effect at the next KVM_RUN.
+     */
+    public void clearStopRequest() {
+        if (!closed) {
+            Run.IMMEDIATE_EXIT.setVolatile(run, (byte) 0);
+        }
+    }
+
     @Override
     public void close() {
         if (!closed) {

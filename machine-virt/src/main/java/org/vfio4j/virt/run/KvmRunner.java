@@ -40,14 +40,16 @@ import jakarta.inject.Inject;
 public final class KvmRunner implements MachineRunner {
     private final PciRootBus pciRoot;
     private final Preboot preboot;
+    private final RunControl control;
     /** Released once everything is closed and the outcome printed; the SIGTERM hook waits for it. */
     private final CountDownLatch finished = new CountDownLatch(1);
     private @Nullable KvmIrqRouting routing;
 
     @Inject
-    KvmRunner(PciRootBus pciRoot, Preboot preboot) {
+    KvmRunner(PciRootBus pciRoot, Preboot preboot, RunControl control) {
         this.pciRoot = pciRoot;
         this.preboot = preboot;
+        this.control = control;
     }
 
     /** The VM's interrupt routing, for device types that route interrupts; null before the run. */
@@ -69,6 +71,8 @@ public final class KvmRunner implements MachineRunner {
         } catch (DeviceException e) {
             end = RunOutcome.refused(e.getMessage());
         } finally {
+            control.finish(end);   // the run's end, if nobody decided it earlier (a failure before the vCPUs ran)
+            end = control.outcome().getNow(end);
             err.println(end.message());
             finished.countDown();
         }
@@ -127,11 +131,11 @@ public final class KvmRunner implements MachineRunner {
     }
 
     private RunOutcome runThreads(KvmVm vm, List<KvmVcpu> cpus, MmioBus bus) {
-        CompletableFuture<RunOutcome> outcome = new CompletableFuture<>();
+        CompletableFuture<RunOutcome> outcome = control.outcome();
         ExitHandler handler = new ExitHandler(bus);
         List<VcpuThread> threads = new ArrayList<>();
         Thread hook = new Thread(() -> {
-            outcome.complete(RunOutcome.terminated());
+            control.finish(RunOutcome.terminated());
             try {
                 finished.await(10, TimeUnit.SECONDS);
             } catch (InterruptedException e) {
@@ -142,12 +146,12 @@ public final class KvmRunner implements MachineRunner {
         // Any thread of the VMM that dies of an uncaught exception (an event loop's Error, a device's helper
         // thread) ends the run the way a vCPU failure does: with a message, a non-zero status, devices released.
         Thread.UncaughtExceptionHandler previous = Thread.getDefaultUncaughtExceptionHandler();
-        Thread.setDefaultUncaughtExceptionHandler((t, e) -> outcome.complete(
+        Thread.setDefaultUncaughtExceptionHandler((t, e) -> control.finish(
                 RunOutcome.failed("the VMM's thread '" + t.getName() + "' failed: " + e)));
         BootTrace.mark("vcpus");
         try {
             for (KvmVcpu cpu : cpus) {
-                VcpuThread t = new VcpuThread(cpu, handler, outcome);
+                VcpuThread t = new VcpuThread(cpu, handler, control);
                 threads.add(t);
                 t.start();
             }

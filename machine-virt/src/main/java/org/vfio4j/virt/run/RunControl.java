@@ -1,0 +1,207 @@
+package org.vfio4j.virt.run;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
+
+/**
+ * The run state of one machine — prelaunch, running, paused, shut down — and the one place that changes it:
+ * the vCPU threads wait here while the machine is paused, QMP's {@code stop}/{@code cont}/{@code quit} and the
+ * SIGTERM hook act here, and every change is told to the listeners as a {@link Event} (QMP turns them into
+ * events).
+ *
+ * <p>Why one object before the vCPUs exist: a QMP client may connect, ask the status or {@code cont} while the
+ * machine is still being assembled ({@code -S} starts it in {@link Status#PRELAUNCH}); the threads that start
+ * later simply find the state as it is by then.
+ *
+ * <p>Why a pause is synchronous: {@link #pause()} returns only once every vCPU thread is out of {@code KVM_RUN}
+ * and parked here (each is kicked with {@code immediate_exit} and its stop signal), as QEMU's {@code stop}
+ * does; a client that reads memory or device state after {@code stop} sees a machine that stands still.
+ * Devices keep running while the vCPUs are paused (an interrupt from an assigned device is delivered once
+ * they run again), as in QEMU.
+ *
+ * {@snippet :
+ * RunControl control = new RunControl(true);          // -S: prelaunch until cont
+ * control.listen(event -> log.println(event));
+ * control.resume();                                    // RESUME; vCPU threads run
+ * control.pause();                                     // returns once every vCPU is parked; STOP
+ * control.finish(RunOutcome.quit());                   // SHUTDOWN; the runner tears down
+ * }
+ */
+public final class RunControl {
+    /** The states QMP's {@code query-status} names. */
+    public enum Status {
+        PRELAUNCH("prelaunch"), RUNNING("running"), PAUSED("paused"), SHUTDOWN("shutdown");
+
+        private final String qmpName;
+
+        Status(String qmpName) {
+            this.qmpName = qmpName;
+        }
+
+        /** The name {@code query-status} gives this state. */
+        public String qmpName() {
+            return qmpName;
+        }
+    }
+
+    /** A change of run state, in the order it happened. */
+    public sealed interface Event {
+        /** The vCPUs stopped ({@code STOP}). */
+        record Stopped() implements Event {
+        }
+
+        /** The vCPUs run again ({@code RESUME}). */
+        record Resumed() implements Event {
+        }
+
+        /** The run ended ({@code SHUTDOWN}); {@code outcome} says how and why. */
+        record Shutdown(RunOutcome outcome) implements Event {
+        }
+    }
+
+    /** What parks: one per vCPU thread, so a pause can kick it out of {@code KVM_RUN}. */
+    interface Kickable {
+        void kick();
+    }
+
+    private final CompletableFuture<RunOutcome> outcome = new CompletableFuture<>();
+    private final List<Consumer<Event>> listeners = new CopyOnWriteArrayList<>();
+    private final List<Kickable> vcpus = new ArrayList<>();
+    private Status status;
+    private int parked;
+
+    /** A control that starts in {@link Status#PRELAUNCH} when {@code startPaused} ({@code -S}), else running. */
+    public RunControl(boolean startPaused) {
+        this.status = startPaused ? Status.PRELAUNCH : Status.RUNNING;
+    }
+
+    /** Adds a listener; it is called on the thread that made the change, after the change, outside any lock. */
+    public void listen(Consumer<Event> listener) {
+        listeners.add(listener);
+    }
+
+    /** Removes a listener added with {@link #listen}. */
+    public void unlisten(Consumer<Event> listener) {
+        listeners.remove(listener);
+    }
+
+    /** The current state. */
+    public synchronized Status status() {
+        return status;
+    }
+
+    /** Whether the vCPUs may run now. */
+    public synchronized boolean running() {
+        return status == Status.RUNNING;
+    }
+
+    /**
+     * Stops the vCPUs and waits until each is parked; a no-op (no event) when they are not running. From
+     * prelaunch the state becomes paused, without an event, as QEMU's {@code stop} before the first
+     * {@code cont} does.
+     */
+    public void pause() throws InterruptedException {
+        List<Kickable> kick;
+        synchronized (this) {
+            if (status == Status.PRELAUNCH) {
+                status = Status.PAUSED;
+                return;
+            }
+            if (status != Status.RUNNING) {
+                return;
+            }
+            status = Status.PAUSED;
+            kick = List.copyOf(vcpus);
+        }
+        for (Kickable k : kick) {
+            k.kick();
+        }
+        synchronized (this) {
+            while (status == Status.PAUSED && parked < vcpus.size()) {
+                wait();
+            }
+            if (status != Status.PAUSED) {
+                return;   // resumed or ended while the vCPUs were being stopped: no STOP after that
+            }
+        }
+        tell(new Event.Stopped());
+    }
+
+    /** Lets the vCPUs run (QMP's {@code cont}); a no-op when they already run or the run has ended. */
+    public void resume() {
+        synchronized (this) {
+            if (status != Status.PAUSED && status != Status.PRELAUNCH) {
+                return;
+            }
+            status = Status.RUNNING;
+            notifyAll();
+        }
+        tell(new Event.Resumed());
+    }
+
+    /**
+     * Ends the run with {@code end} unless it has already ended; returns whether this call ended it. Parked
+     * vCPU threads are released to see the end; the listeners hear {@link Event.Shutdown} once.
+     */
+    public boolean finish(RunOutcome end) {
+        synchronized (this) {
+            if (status == Status.SHUTDOWN) {
+                return false;
+            }
+            status = Status.SHUTDOWN;
+            notifyAll();
+        }
+        outcome.complete(end);
+        tell(new Event.Shutdown(end));
+        return true;
+    }
+
+    /** How the run ended, once it has. */
+    public CompletableFuture<RunOutcome> outcome() {
+        return outcome;
+    }
+
+    /** Registers a vCPU thread that will call {@link #awaitRunnable}; a pause kicks it from now on. */
+    synchronized void register(Kickable vcpu) {
+        vcpus.add(vcpu);
+    }
+
+    /** Removes a vCPU thread that has left its loop; a pause no longer waits for it. */
+    synchronized void unregister(Kickable vcpu) {
+        vcpus.remove(vcpu);
+        notifyAll();
+    }
+
+    /**
+     * Called by a vCPU thread before each {@code KVM_RUN}: returns at once while the machine runs, parks while it
+     * is paused or in prelaunch, and returns false once the run has ended.
+     */
+    synchronized boolean awaitRunnable() throws InterruptedException {
+        if (status == Status.RUNNING) {
+            return true;
+        }
+        parked++;
+        notifyAll();
+        try {
+            while (status == Status.PAUSED || status == Status.PRELAUNCH) {
+                wait();
+            }
+        } finally {
+            parked--;
+        }
+        return status == Status.RUNNING;
+    }
+
+    private void tell(Event e) {
+        for (Consumer<Event> l : listeners) {
+            try {
+                l.accept(e);
+            } catch (RuntimeException ex) {
+                // a listener's failure (a QMP client gone) is that listener's; the state change stands
+            }
+        }
+    }
+}
