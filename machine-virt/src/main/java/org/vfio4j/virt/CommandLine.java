@@ -15,7 +15,7 @@ import org.vfio4j.virt.device.DeviceSpec;
  * Parses {@code virt}'s options, spelled as QEMU spells them:
  * {@code -m SIZE -smp N -kernel Image [-initrd FILE] [-append ARGS] [-device TYPE,prop=val,...]...
  * [-machine [virt,]dumpdtb=FILE,memory-backend=ID] [-object memory-backend-memfd,...] [-mem-path DIR]
- * [-plugins DIR]...}.
+ * [-plugins DIR]... [-qmp unix:PATH,server=on,wait=off]... [-S]}.
  *
  * <p>Why syntax only: values that need the registry (device types and their properties) or the file
  * system (kernel, plugin jars) are checked later by their owners, with the same exit status 2.
@@ -23,7 +23,13 @@ import org.vfio4j.virt.device.DeviceSpec;
  * @param usage      {@code -h}/{@code -help}/{@code --help}
  * @param deviceHelp the {@code -device help} or {@code -device TYPE,help} option, if any
  */
-public record CommandLine(MachineConfig config, boolean usage, @Nullable DeviceSpec deviceHelp) {
+public record CommandLine(MachineConfig config, boolean usage, @Nullable DeviceSpec deviceHelp,
+        ControlOptions control) {
+
+    /** A command line without QMP sockets or {@code -S}. */
+    public CommandLine(MachineConfig config, boolean usage, @Nullable DeviceSpec deviceHelp) {
+        this(config, usage, deviceHelp, ControlOptions.NONE);
+    }
 
     /** Usage text. */
     public static final String USAGE = """
@@ -41,10 +47,14 @@ public record CommandLine(MachineConfig config, boolean usage, @Nullable DeviceS
                                  a memfd for RAM, in hugepages with hugetlb=on
               -mem-path DIR      back RAM with a file in DIR (a hugetlbfs mount for hugepages)
               -plugins DIR       load device-type plugin jars from DIR (repeatable)
+              -qmp unix:PATH,server=on[,wait=off]  listen for QMP clients on PATH (repeatable)
+              -chardev socket,id=ID,path=PATH,server=on[,wait=off] -mon chardev=ID,mode=control
+                                 the same, spelled as a character device and a monitor
+              -S                 do not start the vCPUs until QMP's cont
             """.formatted(Gicv3.maxCpus());
 
     private static final List<String> OPTIONS = List.of("-m", "-smp", "-kernel", "-initrd", "-append", "-device",
-            "-machine", "-M", "-plugins", "-object", "-mem-path");
+            "-machine", "-M", "-plugins", "-object", "-mem-path", "-qmp", "-chardev", "-mon", "-S");
 
     /** A {@code -object memory-backend-*}: what backs it and how large it is. */
     private record Backend(String option, RamBackend backend, long size) {
@@ -63,8 +73,16 @@ public record CommandLine(MachineConfig config, boolean usage, @Nullable DeviceS
         List<DeviceSpec> devices = new ArrayList<>();
         List<Path> plugins = new ArrayList<>();
         DeviceSpec help = null;
+        List<ControlOptions.QmpSocket> qmp = new ArrayList<>();
+        java.util.Map<String, ControlOptions.QmpSocket> chardevs = new java.util.LinkedHashMap<>();
+        List<String> monitors = new ArrayList<>();
+        boolean startPaused = false;
         for (int i = 0; i < args.length; i++) {
             String opt = args[i];
+            if (opt.equals("-S")) {
+                startPaused = true;
+                continue;
+            }
             if (opt.equals("-h") || opt.equals("-help") || opt.equals("--help")) {
                 return new CommandLine(new MachineConfig(ram, cpus, null, null, "", List.of(), null, plugins), true, null);
             }
@@ -88,6 +106,14 @@ public record CommandLine(MachineConfig config, boolean usage, @Nullable DeviceS
                     }
                 }
                 case "-mem-path" -> memPath = Path.of(v);
+                case "-qmp" -> qmp.add(QmpSyntax.qmp(v));
+                case "-chardev" -> {
+                    String id = QmpSyntax.chardevId(v);
+                    if (chardevs.putIfAbsent(id, QmpSyntax.chardev(v)) != null) {
+                        throw new UsageException("-chardev " + v + ": id=" + id + " is given twice");
+                    }
+                }
+                case "-mon" -> monitors.add(v);
                 case "-smp" -> cpus = smp(v);
                 case "-kernel" -> kernel = Path.of(v);
                 case "-initrd" -> initrd = Path.of(v);
@@ -113,6 +139,9 @@ public record CommandLine(MachineConfig config, boolean usage, @Nullable DeviceS
                 }
             }
         }
+        for (String m : monitors) {
+            qmp.add(QmpSyntax.monitor(m, chardevs));
+        }
         RamBackend backend = RamBackend.ANONYMOUS;
         if (memoryBackend != null) {
             Backend b = objects.get(memoryBackend);
@@ -137,7 +166,7 @@ public record CommandLine(MachineConfig config, boolean usage, @Nullable DeviceS
                     + Sizes.human(backend.hugePageSize()) + " hugepages; give a multiple of the page size");
         }
         return new CommandLine(new MachineConfig(ram, cpus, kernel, initrd, append, devices, dump, plugins, backend), false,
-                help);
+                help, new ControlOptions(qmp, startPaused));
     }
 
     private static String idOf(String v) {

@@ -1,0 +1,66 @@
+package org.vfio4j.virt;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.util.List;
+
+import org.junit.jupiter.api.Test;
+
+/** QEMU's spellings of a QMP socket (-qmp, -chardev + -mon) and -S. */
+class ControlOptionsTest {
+    private static ControlOptions parse(String... args) throws Exception {
+        return CommandLine.parse(args).control();
+    }
+
+    private static String error(String... args) {
+        return assertThrows(UsageException.class, () -> CommandLine.parse(args)).getMessage();
+    }
+
+    private static ControlOptions.QmpSocket socket(String path, boolean waitForClient) {
+        return new ControlOptions.QmpSocket(Path.of(path), waitForClient);
+    }
+
+    @Test
+    void qmpSocketsAreListedInOrderWithQemusWaitDefault() throws Exception {
+        ControlOptions c = parse("-qmp", "unix:/run/a.qmp,server=on,wait=off", "-qmp", "unix:/run/b.qmp,server=on",
+                "-qmp", "unix:/run/c.qmp,server,nowait");
+        assertEquals(List.of(socket("/run/a.qmp", false), socket("/run/b.qmp", true), socket("/run/c.qmp", false)),
+                c.qmp());
+        assertFalse(c.startPaused());
+        assertEquals(ControlOptions.NONE, parse("-m", "64M"));
+    }
+
+    @Test
+    void aChardevBecomesQmpThroughItsMonitor() throws Exception {
+        ControlOptions c = parse("-chardev", "socket,id=qmp0,path=/run/vm.qmp,server=on,wait=off",
+                "-mon", "chardev=qmp0,mode=control,pretty=on", "-S");
+        assertEquals(List.of(socket("/run/vm.qmp", false)), c.qmp());
+        assertTrue(c.startPaused());
+        assertEquals(List.of(), parse("-chardev", "socket,id=unused,path=/run/x,server=on").qmp(),
+                "a chardev no monitor names is not listened on");
+    }
+
+    @Test
+    void mistakesAreNamedWithWhatToDo() {
+        assertTrue(error("-qmp", "tcp:localhost:4444,server=on").contains("only UNIX sockets are supported"));
+        assertTrue(error("-qmp", "unix:/run/vm.qmp").contains("give server=on"));
+        assertTrue(error("-qmp", "unix:,server=on").contains("give the socket's path"));
+        assertTrue(error("-qmp", "unix:/run/vm.qmp,server=on,wait=maybe").contains("wait=maybe: on or off"));
+        assertTrue(error("-qmp", "unix:/run/vm.qmp,server=on,telnet=on").contains("unknown property 'telnet'"));
+        assertTrue(error("-qmp", "unix:/run/vm.qmp,server=on,server=off").contains("server is given twice"));
+        assertTrue(error("-chardev", "socket,path=/run/vm.qmp,server=on").contains("give it an id"));
+        assertTrue(error("-chardev", "pty,id=c0").contains("only the socket backend"));
+        assertTrue(error("-chardev", "socket,id=c0,host=localhost,port=4444,server=on").contains("TCP"));
+        assertTrue(error("-chardev", "socket,id=c0,path=/a,server=on", "-chardev", "socket,id=c0,path=/b,server=on")
+                .contains("id=c0 is given twice"));
+        assertTrue(error("-mon", "chardev=c1,mode=control", "-chardev", "socket,id=c0,path=/a,server=on")
+                .contains("no -chardev has id=c1; the character devices are [c0]"));
+        assertTrue(error("-chardev", "socket,id=c0,path=/a,server=on", "-mon", "chardev=c0,mode=readline")
+                .contains("only QMP is available"));
+        assertTrue(error("-mon", "mode=control").contains("name its character device"));
+    }
+}

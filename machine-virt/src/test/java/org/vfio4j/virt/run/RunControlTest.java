@@ -1,0 +1,149 @@
+package org.vfio4j.virt.run;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * The run state with real threads standing in for vCPUs: each spins "in KVM_RUN" until kicked, then asks
+ * {@link RunControl#awaitRunnable()} as a vCPU thread does before the next run. Every test ends its run while the
+ * stand-ins are parked, since a finish does not kick (the runner stops real vCPU threads itself).
+ */
+@Timeout(value = 30, unit = TimeUnit.SECONDS)
+class RunControlTest {
+    /** A vCPU stand-in: counts its runs; a kick ends the current one. */
+    private static final class FakeVcpu implements RunControl.Kickable, Runnable {
+        final RunControl control;
+        final AtomicInteger runs = new AtomicInteger();
+        final Thread thread = Thread.ofPlatform().unstarted(this);
+        volatile boolean kicked;
+        volatile boolean ended;
+
+        FakeVcpu(RunControl control) {
+            this.control = control;
+            control.register(this);
+            thread.start();
+        }
+
+        @Override
+        public void kick() {
+            kicked = true;
+        }
+
+        @Override
+        public void run() {
+            try {
+                while (true) {
+                    kicked = false;   // before the state is read, as immediate_exit is cleared
+                    if (!control.awaitRunnable()) {
+                        break;
+                    }
+                    runs.incrementAndGet();
+                    while (!kicked) {
+                        Thread.yield();   // "in KVM_RUN" until kicked
+                    }
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } finally {
+                ended = true;
+                control.unregister(this);
+            }
+        }
+    }
+
+    private static List<FakeVcpu> vcpus(RunControl c, int n) {
+        List<FakeVcpu> l = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            l.add(new FakeVcpu(c));
+        }
+        return l;
+    }
+
+    @Test
+    void pauseReturnsOnlyOnceEveryVcpuIsParkedAndThenTheyStandStill() throws Exception {
+        RunControl c = new RunControl(false);
+        List<RunControl.Event> events = new CopyOnWriteArrayList<>();
+        c.listen(events::add);
+        List<FakeVcpu> cpus = vcpus(c, 4);
+        c.pause();
+        assertEquals(RunControl.Status.PAUSED, c.status());
+        int[] before = cpus.stream().mapToInt(v -> v.runs.get()).toArray();
+        c.pause();   // a second stop is a no-op without an event
+        for (int i = 0; i < cpus.size(); i++) {
+            assertEquals(before[i], cpus.get(i).runs.get(), "vCPU " + i + " ran while paused");
+        }
+        c.resume();
+        assertEquals(RunControl.Status.RUNNING, c.status());
+        c.pause();   // resumed threads are kicked and park again: the pause could not return otherwise
+        c.finish(RunOutcome.quit());
+        for (FakeVcpu v : cpus) {
+            v.thread.join();
+            assertTrue(v.ended);
+        }
+        assertEquals(List.of(new RunControl.Event.Stopped(), new RunControl.Event.Resumed(),
+                new RunControl.Event.Stopped(), new RunControl.Event.Shutdown(RunOutcome.quit())), events);
+    }
+
+    @Test
+    void prelaunchHoldsTheVcpusUntilTheFirstResume() throws Exception {
+        RunControl c = new RunControl(true);
+        List<RunControl.Event> events = new CopyOnWriteArrayList<>();
+        c.listen(events::add);
+        List<FakeVcpu> cpus = vcpus(c, 2);
+        c.pause();   // stop in prelaunch: paused, no event, as QEMU
+        assertEquals(RunControl.Status.PAUSED, c.status());
+        for (FakeVcpu v : cpus) {
+            assertEquals(0, v.runs.get(), "no vCPU ran before cont");
+        }
+        c.resume();
+        c.pause();
+        for (FakeVcpu v : cpus) {
+            assertTrue(v.runs.get() >= 1, "every vCPU ran after cont");
+        }
+        assertEquals(List.of(new RunControl.Event.Resumed(), new RunControl.Event.Stopped()), events);
+        c.finish(RunOutcome.quit());
+    }
+
+    @Test
+    void theFirstFinishDecidesTheOutcomeAndReleasesParkedVcpus() throws Exception {
+        RunControl c = new RunControl(true);
+        List<FakeVcpu> cpus = vcpus(c, 3);
+        RunOutcome panic = RunOutcome.failedByGuest("the guest panicked", "guest-panic");
+        assertTrue(c.finish(panic));
+        assertFalse(c.finish(RunOutcome.terminated()), "a later end does not replace the first");
+        assertEquals(panic, c.outcome().getNow(RunOutcome.terminated()));
+        for (FakeVcpu v : cpus) {
+            v.thread.join();
+            assertEquals(0, v.runs.get());
+        }
+        c.resume();
+        c.pause();
+        assertEquals(RunControl.Status.SHUTDOWN, c.status(), "nothing brings a finished run back");
+        assertTrue(panic.byGuest());
+        assertFalse(RunOutcome.quit().byGuest());
+        assertEquals("host-qmp-quit", RunOutcome.quit().reason());
+    }
+
+    @Test
+    void aListenerThatThrowsDoesNotUndoTheChange() throws Exception {
+        RunControl c = new RunControl(false);
+        List<RunControl.Event> events = new CopyOnWriteArrayList<>();
+        c.listen(e -> {
+            throw new IllegalStateException("client gone");
+        });
+        c.listen(events::add);
+        c.pause();
+        assertEquals(RunControl.Status.PAUSED, c.status());
+        assertEquals(List.of(new RunControl.Event.Stopped()), events, "later listeners still hear it");
+    }
+}
