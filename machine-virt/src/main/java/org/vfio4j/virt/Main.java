@@ -14,6 +14,8 @@ import org.vfio4j.virt.fdt.FdtException;
 import org.vfio4j.virt.fdt.FdtWriter;
 import org.vfio4j.virt.inject.VirtModules;
 import org.vfio4j.virt.plugin.PluginJars;
+import org.vfio4j.virt.qmp.QmpServer;
+import org.vfio4j.virt.run.RunControl;
 import org.vfio4j.virt.run.Preboot;
 
 import com.google.inject.ConfigurationException;
@@ -27,7 +29,10 @@ import com.google.inject.spi.Message;
  * {@code ./vfio4j virt ...}: parses the options, loads plugin jars, builds the machine with Guice,
  * creates the devices, writes the device tree and either dumps it ({@code -machine dumpdtb=FILE},
  * status 0) or hands the machine to the {@link MachineRunner}. When a guest will run, its KVM set-up
- * ({@link Preboot}) starts right after the options are parsed, beside Guice, and the runner joins it.
+ * ({@link Preboot}) starts right after the options are parsed, beside Guice, and the runner joins it. QMP
+ * sockets ({@code -qmp}) listen before anything else is built, so a manager can connect, ask the status and
+ * {@code cont} a {@code -S} machine as soon as the VMM has started; they close last, after the devices are
+ * released, so clients see the {@code SHUTDOWN} event.
  *
  * <p>Exit statuses: 0 done, 1 a failure that is not the user's (libfdt, I/O, no KVM), 2 a mistake on
  * the command line, reported in one line without a stack trace. {@link #run} does all the work and
@@ -57,9 +62,19 @@ public final class Main {
                 return 0;
             }
             MachineConfig config = cl.config();
-            try (Preboot preboot = preboot(cl); PluginJars plugins = PluginJars.load(config.pluginDirs())) {
+            ControlOptions options = cl.control();
+            boolean runs = cl.deviceHelp() == null && config.dumpDtb() == null;
+            if (options.startPaused() && options.qmp().isEmpty() && runs) {
+                throw new UsageException("-S waits for QMP's cont, but no QMP socket is given; add "
+                        + "-qmp unix:PATH,server=on,wait=off");
+            }
+            RunControl control = new RunControl(options.startPaused());
+            try (QmpServer qmp = runs && !options.qmp().isEmpty() ? QmpServer.open(options.qmp(), control, err) : null;
+                    Preboot preboot = preboot(cl);
+                    PluginJars plugins = PluginJars.load(config.pluginDirs())) {
                 BootTrace.mark("parsed");
-                Injector injector = Guice.createInjector(VirtModules.machine(config, preboot, plugins.modules()));
+                Injector injector = Guice.createInjector(
+                        VirtModules.machine(config, preboot, control, plugins.modules()));
                 BootTrace.mark("injector");
                 DeviceSpec help = cl.deviceHelp();
                 if (help != null) {
@@ -95,6 +110,10 @@ public final class Main {
             return 1;
         } catch (IOException | UncheckedIOException e) {
             err.println("vfio4j virt: " + e.getMessage());
+            return 1;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            err.println("vfio4j virt: interrupted while waiting for the first QMP client");
             return 1;
         }
     }

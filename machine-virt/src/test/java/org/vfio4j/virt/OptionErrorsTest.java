@@ -83,6 +83,25 @@ class OptionErrorsTest {
     }
 
     @Test
+    void qmpMistakesAreNamed() throws IOException {
+        usageError("-S waits for QMP's cont, but no QMP socket is given", "-S", "-kernel", kernel);
+        Path file = java.nio.file.Files.writeString(dir.resolve("not-a-socket"), "keep me");
+        usageError(file + " exists and is not a socket of this user", "-qmp", "unix:" + file + ",server=on,wait=off",
+                "-kernel", kernel);
+        assertEquals("keep me", java.nio.file.Files.readString(file), "a file that is not a socket is left alone");
+        usageError("-qmp: cannot listen on " + dir.resolve("no/such/dir/vm.qmp"),
+                "-qmp", "unix:" + dir.resolve("no/such/dir/vm.qmp") + ",server=on,wait=off", "-kernel", kernel);
+    }
+
+    @Test
+    void aQmpSocketIsRemovedWhenTheRunFails() {
+        Path socket = dir.resolve("vm.qmp");
+        MainHarness.Run r = MainHarness.run("-m", "256M", "-kernel", kernel, "-qmp", "unix:" + socket + ",server=on,wait=off");
+        assertEquals(1, r.status(), r.toString());
+        assertFalse(java.nio.file.Files.exists(socket), "the socket is removed on the way out:\n" + r);
+    }
+
+    @Test
     void ramTooSmallForKernelInitrdAndDtb() throws IOException {
         Path initrd = dir.resolve("big-initrd");
         java.nio.file.Files.write(initrd, new byte[15 << 20]);

@@ -1,0 +1,119 @@
+package org.vfio4j.virt.qmp;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import org.eclipse.jdt.annotation.Nullable;
+import org.vfio4j.virt.run.RunControl;
+import org.vfio4j.virt.run.RunOutcome;
+
+/**
+ * The commands QMP clients may execute, with QEMU's names, arguments and reply shapes.
+ *
+ * <p>Why a table with declared parameters: QEMU rejects an argument a command does not take
+ * ({@code Parameter 'x' is unexpected}) and one it lacks, before the command runs; clients rely on that to
+ * detect what a server supports, so every command here declares its parameters and the table checks them.
+ * {@code query-commands} lists exactly this table.
+ */
+final class QmpCommands {
+    /** The QEMU release whose QMP replies these follow; {@code query-version} and the greeting give it. */
+    static final int QEMU_MAJOR = 10, QEMU_MINOR = 0, QEMU_MICRO = 0;
+
+    /** What a command returns, and what to do once the reply is on its way ({@code quit} ends the run then). */
+    record Result(Object value, @Nullable Runnable then) {
+        static Result of(Object value) {
+            return new Result(value, null);
+        }
+    }
+
+    @FunctionalInterface
+    interface Handler {
+        Result handle(Map<String, Object> args) throws QmpError, InterruptedException;
+    }
+
+    private record Command(Set<String> params, Set<String> required, Handler handler) {
+    }
+
+    private final Map<String, Command> table = new LinkedHashMap<>();
+    private final RunControl control;
+
+    QmpCommands(RunControl control) {
+        this.control = control;
+        add("qmp_capabilities", Set.of("enable"), Set.of(), args -> Result.of(Map.of()));
+        add("query-commands", Set.of(), Set.of(), args -> Result.of(commandList()));
+        add("query-version", Set.of(), Set.of(), args -> Result.of(version()));
+        add("query-status", Set.of(), Set.of(), args -> Result.of(status()));
+        add("stop", Set.of(), Set.of(), args -> {
+            control.pause();
+            return Result.of(Map.of());
+        });
+        add("cont", Set.of(), Set.of(), args -> {
+            if (control.status() == RunControl.Status.SHUTDOWN) {
+                throw QmpError.generic("The machine has shut down; it cannot be continued");
+            }
+            control.resume();
+            return Result.of(Map.of());
+        });
+        add("quit", Set.of(), Set.of(), args -> new Result(Map.of(), () -> control.finish(RunOutcome.quit())));
+    }
+
+    private void add(String name, Set<String> params, Set<String> required, Handler handler) {
+        table.put(name, new Command(params, required, handler));
+    }
+
+    /** Whether {@code name} is a command here. */
+    boolean has(String name) {
+        return table.containsKey(name);
+    }
+
+    /** Runs {@code name} with {@code args}, after checking the arguments against its declaration. */
+    Result execute(String name, Map<String, Object> args) throws QmpError, InterruptedException {
+        Command c = table.get(name);
+        if (c == null) {
+            throw QmpError.commandNotFound("The command " + name + " has not been found");
+        }
+        for (String key : args.keySet()) {
+            if (!c.params().contains(key)) {
+                throw QmpError.generic("Parameter '" + key + "' is unexpected");
+            }
+        }
+        for (String key : c.required()) {
+            if (!args.containsKey(key)) {
+                throw QmpError.generic("Parameter '" + key + "' is missing");
+            }
+        }
+        return c.handler().handle(args);
+    }
+
+    /** The greeting's and {@code query-version}'s {@code version} member. */
+    static Map<String, Object> version() {
+        Map<String, Object> qemu = new LinkedHashMap<>();
+        qemu.put("micro", QEMU_MICRO);
+        qemu.put("minor", QEMU_MINOR);
+        qemu.put("major", QEMU_MAJOR);
+        String build = QmpCommands.class.getPackage().getImplementationVersion();
+        Map<String, Object> v = new LinkedHashMap<>();
+        v.put("qemu", qemu);
+        v.put("package", "vfio4j machine-virt " + (build != null ? build : "(development build)"));
+        return v;
+    }
+
+    private Map<String, Object> status() {
+        RunControl.Status s = control.status();
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("running", s == RunControl.Status.RUNNING);
+        m.put("status", s.qmpName());
+        return m;
+    }
+
+    private List<Map<String, Object>> commandList() {
+        List<Map<String, Object>> list = new ArrayList<>();
+        for (String name : table.keySet()) {
+            list.add(Map.of("name", name));
+        }
+        return list;
+    }
+}
