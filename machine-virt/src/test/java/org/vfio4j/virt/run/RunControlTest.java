@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -24,6 +25,7 @@ class RunControlTest {
     private static final class FakeVcpu implements RunControl.Kickable, Runnable {
         final RunControl control;
         final AtomicInteger runs = new AtomicInteger();
+        final Semaphore ran = new Semaphore(0);
         final Thread thread = Thread.ofPlatform().unstarted(this);
         volatile boolean kicked;
         volatile boolean ended;
@@ -48,6 +50,7 @@ class RunControlTest {
                         break;
                     }
                     runs.incrementAndGet();
+                    ran.release();
                     while (!kicked) {
                         Thread.yield();   // "in KVM_RUN" until kicked
                     }
@@ -84,7 +87,10 @@ class RunControlTest {
         }
         c.resume();
         assertEquals(RunControl.Status.RUNNING, c.status());
-        c.pause();   // resumed threads are kicked and park again: the pause could not return otherwise
+        for (FakeVcpu v : cpus) {
+            assertTrue(v.ran.tryAcquire(10, TimeUnit.SECONDS), "a vCPU ran after resume");
+        }
+        c.pause();   // the running stand-ins spin until kicked: the pause could not return otherwise
         c.finish(RunOutcome.quit());
         for (FakeVcpu v : cpus) {
             v.thread.join();
@@ -106,10 +112,10 @@ class RunControlTest {
             assertEquals(0, v.runs.get(), "no vCPU ran before cont");
         }
         c.resume();
-        c.pause();
-        for (FakeVcpu v : cpus) {
-            assertTrue(v.runs.get() >= 1, "every vCPU ran after cont");
+        for (FakeVcpu v : cpus) {   // a pause right after cont may find them still parked: wait for a run
+            assertTrue(v.ran.tryAcquire(10, TimeUnit.SECONDS), "every vCPU ran after cont");
         }
+        c.pause();
         assertEquals(List.of(new RunControl.Event.Resumed(), new RunControl.Event.Stopped()), events);
         c.finish(RunOutcome.quit());
     }
