@@ -35,9 +35,9 @@ final class Arm64Prepare {
     /** Host packages: QEMU, the cross compiler and kernel build tools, the kernel source, apt's keyring. */
     static final List<String> HOST_PACKAGES = List.of("qemu-system-arm", "gcc-aarch64-linux-gnu", "linux-source-6.12",
             "bc", "bison", "flex", "libssl-dev", "libelf-dev", "make", "debian-archive-keyring", "xz-utils");
-    /** The root's packages (their dependency closure is fetched); bash runs the ./vfio4j launcher. */
+    /** The root's packages (their dependency closure is fetched); bash runs the ./vfio4j launcher, python3 QEMU's QMP client. */
     static final List<String> ROOT_PACKAGES = List.of("busybox-static", "bash", "libc6", "zlib1g", "libgcc-s1",
-            "libstdc++6", "libfdt1", "openjdk-25-jre-headless", "util-linux", "qemu-system-arm");
+            "libstdc++6", "libfdt1", "openjdk-25-jre-headless", "util-linux", "qemu-system-arm", "python3");
     static final String SOURCE_PACKAGE = "linux-source-6.12";
     private static final Path SOURCE_TARBALL = Path.of("/usr/src/linux-source-6.12.tar.xz");
     /** Objects (CC/AS lines) a build of the fragment compiles: 1221 measured (6.12.117); only for the progress line. */

@@ -13,6 +13,8 @@ kr=/usr/share/keyrings/debian-archive-keyring.gpg
 cat > "$aptdir/etc/apt/sources.list" <<SRC
 deb [arch=arm64 signed-by=$kr] http://deb.debian.org/debian trixie main
 deb [arch=arm64 signed-by=$kr] http://deb.debian.org/debian-security trixie-security main
+deb-src [signed-by=$kr] http://deb.debian.org/debian trixie main
+deb-src [signed-by=$kr] http://deb.debian.org/debian-security trixie-security main
 SRC
 cat > "$aptdir/apt.conf" <<CONF
 Dir::Etc "$aptdir/etc/apt";
@@ -45,6 +47,18 @@ rm -rf "$root.tmp"; mkdir -p "$root.tmp"
 for d in "$aptdir"/debs/*.deb; do dpkg-deb -x "$d" "$root.tmp"; done
 echo "step: fixup"
 r="$root.tmp"
+# QEMU's own QMP client library (python/qemu/qmp in QEMU's source, what PyPI ships as qemu.qmp), from the
+# Debian source of the very QEMU in this root, fetched and checked by apt: the QMP lab test drives machine-virt
+# and QEMU with a client written by QEMU's authors.
+echo "step: qemu-qmp"
+qv=$(sed -n 's/^qemu-system-arm=//p' "$aptdir/versions.txt")
+[ -n "$qv" ] || { echo "no qemu-system-arm version in $aptdir/versions.txt" >&2; exit 4; }
+rm -rf "$aptdir/src"; mkdir -p "$aptdir/src"; cd "$aptdir/src"
+apt-get -q=2 $sb source --download-only "qemu=$qv"
+py="$r/usr/lib/python3/dist-packages"; mkdir -p "$py"
+tar -xJf qemu_*.orig.tar.xz -C "$py" --strip-components=2 --wildcards '*/python/qemu/qmp/*'
+[ -f "$py/qemu/qmp/qmp_client.py" ] || { echo "no python/qemu/qmp in the qemu $qv source" >&2; exit 4; }
+cd "$aptdir"; rm -rf "$aptdir/src"
 # merged /usr, as base-files and usrmerge would leave it (the ELF interpreter is /lib/ld-linux-aarch64.so.1)
 for d in bin sbin lib; do
   mkdir -p "$r/usr/$d"
