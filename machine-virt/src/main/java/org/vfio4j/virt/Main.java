@@ -94,6 +94,9 @@ public final class Main {
                     err.println("virt: device tree (" + dtb.length + " bytes) dumped to " + dump);
                     return 0;
                 }
+                if (qmp != null) {
+                    qmp.awaitFirstClients();   // wait=on: the guest starts once a client is there
+                }
                 return injector.getInstance(MachineRunner.class).run(machine, dtb, out, err);
             }
         } catch (UsageException | DeviceException e) {

@@ -46,8 +46,10 @@ import com.fasterxml.jackson.jr.ob.JSON;
  *
  * {@snippet :
  * RunControl control = new RunControl(true);
- * try (QmpServer qmp = QmpServer.open(List.of(new QmpSocket(Path.of("/run/vm.qmp"), false)), control, System.err)) {
- *     // assemble the machine and run it; a client's cont lets the vCPUs go, its quit ends the run
+ * try (QmpServer qmp = QmpServer.open(List.of(new QmpSocket(Path.of("/run/vm.qmp"), true)), control, System.err)) {
+ *     // assemble the machine, then hold its start for the wait=on socket's first client
+ *     qmp.awaitFirstClients();
+ *     // run it; a client's cont lets the vCPUs go, its quit ends the run
  * }
  * }
  */
@@ -71,32 +73,44 @@ public final class QmpServer implements AutoCloseable {
     }
 
     /**
-     * Listens on every socket in {@code sockets} and starts serving; a socket with {@code waitForClient} (QEMU's
-     * {@code wait=on}) is not returned from until its first client has connected, with a line on {@code err}
-     * saying so.
+     * Listens on every socket in {@code sockets} and starts serving. A socket with {@code waitForClient} (QEMU's
+     * {@code wait=on}) is announced with a line on {@code err}; {@link #awaitFirstClients} then holds the guest's
+     * start until its first client has connected, while the machine is assembled meanwhile.
      *
      * @throws UsageException when a path cannot be listened on; the message names it and says what to do
      */
     public static QmpServer open(List<QmpSocket> sockets, RunControl control, PrintStream err)
-            throws UsageException, InterruptedException {
+            throws UsageException {
         QmpServer server = new QmpServer(control);
         try {
             for (QmpSocket s : sockets) {
-                server.listeners.add(server.listen(s.path()));
+                server.listeners.add(server.listen(s.path(), s.waitForClient()));
             }
         } catch (UsageException e) {
             server.close();
             throw e;
         }
         control.listen(server.onEvent);
-        for (int i = 0; i < sockets.size(); i++) {
-            if (sockets.get(i).waitForClient()) {
-                err.println("vfio4j virt: waiting for a QMP client on " + sockets.get(i).path()
-                        + " (wait=off starts without one)");
-                server.listeners.get(i).firstClient.await();
+        for (QmpSocket s : sockets) {
+            if (s.waitForClient()) {
+                err.println("vfio4j virt: waiting for a QMP client on " + s.path()
+                        + " before the guest starts (wait=off starts without one)");
             }
         }
         return server;
+    }
+
+    /**
+     * Returns once every {@code wait=on} socket has had a client. Why here and not in {@link #open}: QEMU's
+     * {@code wait=on} blocks its start-up, but all a client can observe is that the guest does not run before
+     * it is there; building the machine meanwhile means {@code cont} is not kept waiting for the assembly.
+     */
+    public void awaitFirstClients() throws InterruptedException {
+        for (Listener l : listeners) {
+            if (l.waitForClient) {
+                l.firstClient.await();
+            }
+        }
     }
 
     /** The number of clients connected now, on all sockets. */
@@ -120,7 +134,7 @@ public final class QmpServer implements AutoCloseable {
         }
     }
 
-    private Listener listen(Path path) throws UsageException {
+    private Listener listen(Path path, boolean waitForClient) throws UsageException {
         Path abs = path.toAbsolutePath();
         removeStale(abs);
         ServerSocketChannel ch;
@@ -137,7 +151,7 @@ public final class QmpServer implements AutoCloseable {
             close(ch);
             throw new UsageException("-qmp: cannot make " + abs + " private to this user: " + e.getMessage());
         }
-        Listener l = new Listener(abs, ch);
+        Listener l = new Listener(abs, ch, waitForClient);
         Thread.ofVirtual().name("qmp-accept").start(l::acceptLoop);
         return l;
     }
@@ -227,11 +241,13 @@ public final class QmpServer implements AutoCloseable {
         final Path path;
         final ServerSocketChannel channel;
         final CountDownLatch firstClient = new CountDownLatch(1);
+        final boolean waitForClient;
         final Set<QmpSession> mine = ConcurrentHashMap.newKeySet();
 
-        Listener(Path path, ServerSocketChannel channel) {
+        Listener(Path path, ServerSocketChannel channel, boolean waitForClient) {
             this.path = path;
             this.channel = channel;
+            this.waitForClient = waitForClient;
         }
 
         void acceptLoop() {

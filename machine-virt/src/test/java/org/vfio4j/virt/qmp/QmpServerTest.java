@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.BufferedReader;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
@@ -23,8 +24,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 import org.eclipse.jdt.annotation.Nullable;
 import org.junit.jupiter.api.AfterEach;
@@ -310,30 +311,27 @@ class QmpServerTest {
     }
 
     @Test
-    void waitOnHoldsTheStartUntilTheFirstClient() throws Exception {
+    void waitOnHoldsTheGuestsStartUntilTheFirstClient() throws Exception {
         Path p = dir.resolve("wait.qmp");
-        CountDownLatch announced = new CountDownLatch(1);
-        PrintStream err = new PrintStream(OutputStream.nullOutputStream()) {
-            @Override
-            public void println(@Nullable String x) {
-                if (x != null && x.contains("waiting for a QMP client on " + p)) {
-                    announced.countDown();
-                }
-            }
-        };
-        CompletableFuture<QmpServer> opened = CompletableFuture.supplyAsync(() -> {
+        ByteArrayOutputStream said = new ByteArrayOutputStream();
+        QmpServer s = QmpServer.open(List.of(new QmpSocket(p, true)), new RunControl(true),
+                new PrintStream(said, true, StandardCharsets.UTF_8));
+        servers.add(s);
+        assertTrue(said.toString(StandardCharsets.UTF_8).contains("waiting for a QMP client on " + p), said::toString);
+        CompletableFuture<Void> started = CompletableFuture.runAsync(() -> {
             try {
-                return QmpServer.open(List.of(new QmpSocket(p, true)), new RunControl(true), err);
-            } catch (Exception e) {
+                s.awaitFirstClients();
+            } catch (InterruptedException e) {
                 throw new IllegalStateException(e);
             }
         });
-        assertTrue(announced.await(30, TimeUnit.SECONDS));
-        assertTrue(!opened.isDone(), "open waits while nobody has connected");
+        assertThrows(TimeoutException.class, () -> started.get(300, TimeUnit.MILLISECONDS),
+                "the guest's start is held while nobody has connected");
+        server(new RunControl(true), dir.resolve("nowait.qmp")).awaitFirstClients();   // wait=off: not held
         try (Client c = new Client(p).negotiated()) {
-            QmpServer s = opened.get(30, TimeUnit.SECONDS);
-            servers.add(s);
             assertEquals("prelaunch", map(c.reply("{\"execute\":\"query-status\"}").get("return")).get("status"));
+            started.get(30, TimeUnit.SECONDS);
         }
     }
+
 }
