@@ -106,6 +106,16 @@ final class PciGuest {
     }
 
     /** The command that runs the VMM in a child JVM with {@code args}. */
+    /**
+     * The JIT and GC options the {@code vfio4j} launcher runs machine-virt with (C1 only, one compiler thread,
+     * serial GC), for a test that times the VMM against QEMU: on the lab's two emulated CPUs a default JVM's C2
+     * threads take CPU time from the guest's vCPUs. The launcher's AOT cache is left out (a test runs the class
+     * directories, which a cache cannot take).
+     */
+    static final List<String> LAUNCHER_JVM = List.of("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
+            "-XX:-UsePerfData", "-XX:CompileThresholdScaling=10", "-XX:CICompilerCount=1",
+            "-XX:-UseDynamicNumberOfCompilerThreads");
+
     static List<String> childCommand(List<String> args) {
         return childCommand(List.of(), args);
     }
