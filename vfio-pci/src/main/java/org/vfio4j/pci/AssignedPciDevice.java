@@ -234,6 +234,13 @@ public final class AssignedPciDevice implements AutoCloseable {
         return running().mappings().mappedAddress(index);
     }
 
+    /** The implemented BARs as the guest has them now, in index order. */
+    public synchronized List<GuestBar> bars() {
+        Running r = running();
+        return r.bars().stream().map(b -> new GuestBar(b.index(), b.space(), b.is64(), b.prefetchable(), b.size(),
+                r.mappings().mappedAddress(b.index()))).toList();
+    }
+
     /** Whether BAR {@code index} currently has parts mapped straight to the device. */
     public synchronized boolean barDirect(int index) {
         return running().mappings().directlyMapped(index);

@@ -47,6 +47,22 @@ class BarTest {
     }
 
     @Test
+    void theBarSnapshotFollowsTheGuestsPlacementAndDecode() {
+        try (Rig r = new Rig(Devices.e1000e())) {
+            java.util.List<GuestBar> before = r.device.bars();
+            assertEquals(java.util.List.of(0, 1, 2, 3), before.stream().map(GuestBar::index).toList());
+            assertEquals(new GuestBar(0, BarSpace.MEMORY, false, false, 0x2_0000, -1), before.get(0));
+            assertEquals(new GuestBar(2, BarSpace.IO, false, false, 32, -1), before.get(2));
+            r.write32(0x10, 0xC000_0000);
+            r.write32(0x18, 0xC040);
+            r.command(StandardHeader.CMD_MEMORY);
+            java.util.List<GuestBar> after = r.device.bars();
+            assertEquals(0xC000_0000L, after.get(0).address());
+            assertEquals(-1, after.get(2).address(), "I/O decode is still off");
+        }
+    }
+
+    @Test
     void memoryDecodeMapsMovesAndUnmaps() {
         try (Rig r = new Rig(Devices.e1000e())) {
             r.write32(0x10, 0xC000_0000);

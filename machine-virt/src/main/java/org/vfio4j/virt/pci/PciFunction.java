@@ -1,5 +1,9 @@
 package org.vfio4j.virt.pci;
 
+import java.util.List;
+
+import org.vfio4j.pci.GuestBar;
+
 /**
  * The configuration space of one PCI function as the guest's ECAM accesses reach it.
  *
@@ -13,4 +17,9 @@ public interface PciFunction {
 
     /** A config write of {@code size} bytes at {@code offset}. */
     void configWrite(int offset, int size, int value);
+
+    /** The function's BARs as the guest has placed them (for QMP's {@code query-pci}); none by default. */
+    default List<GuestBar> bars() {
+        return List.of();
+    }
 }

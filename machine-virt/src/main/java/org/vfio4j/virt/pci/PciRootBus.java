@@ -1,6 +1,8 @@
 package org.vfio4j.virt.pci;
 
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 
@@ -29,8 +31,12 @@ public final class PciRootBus {
     private final Map<Integer, String> owners = new HashMap<>();
     private final Ecam ecam = new Ecam(this);
 
+    /** One function present on the bus: its device number, the id of the device that claimed it, the function. */
+    public record Present(int slot, String id, PciFunction function) {
+    }
+
     @Inject
-    PciRootBus() {
+    public PciRootBus() {
     }
 
     /** Gives device {@code id} the first free device number on bus 0. */
@@ -66,6 +72,22 @@ public final class PciRootBus {
             throw new IllegalStateException("a function is already present at slot " + slot);
         }
         return () -> present.compareAndSet(slot, function, null);
+    }
+
+    /** The functions present now, by device number (what QMP's {@code query-pci} lists). */
+    public List<Present> present() {
+        List<Present> out = new ArrayList<>();
+        for (int s = 0; s < SLOTS; s++) {
+            PciFunction f = present.get(s);
+            if (f != null) {
+                String id;
+                synchronized (this) {
+                    id = owners.getOrDefault(s, "");
+                }
+                out.add(new Present(s, id, f));
+            }
+        }
+        return out;
     }
 
     /** The function an ECAM offset addresses, or null when none answers there. */

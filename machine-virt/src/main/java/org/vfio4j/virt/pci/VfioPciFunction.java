@@ -8,6 +8,7 @@ import org.vfio4j.common.DmaPermission;
 import org.vfio4j.common.GuestContainer;
 import org.vfio4j.common.VfioException;
 import org.vfio4j.pci.AssignedPciDevice;
+import org.vfio4j.pci.GuestBar;
 import org.vfio4j.pci.PciMachine;
 import org.vfio4j.pci.PciOptions;
 import org.vfio4j.pci.VfioPciDevice;
@@ -82,6 +83,11 @@ public final class VfioPciFunction implements LiveDevice {
                 @Override
                 public void configWrite(int offset, int size, int value) {
                     model.configWrite(offset, size, value);
+                }
+
+                @Override
+                public List<GuestBar> bars() {
+                    return model.bars();
                 }
             }));
             guest.report(String.format("virt: %s: host %s (IOMMU group %d) is 00:%02x.0 on the guest's PCIe bus, "
