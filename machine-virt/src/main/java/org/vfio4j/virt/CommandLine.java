@@ -15,20 +15,21 @@ import org.vfio4j.virt.device.DeviceSpec;
  * Parses {@code virt}'s options, spelled as QEMU spells them:
  * {@code -m SIZE -smp N -kernel Image [-initrd FILE] [-append ARGS] [-device TYPE,prop=val,...]...
  * [-machine [virt,]dumpdtb=FILE,memory-backend=ID] [-object memory-backend-memfd,...] [-mem-path DIR]
- * [-plugins DIR]... [-qmp unix:PATH,server=on,wait=off]... [-S]}.
+ * [-plugins DIR]... [-qmp unix:PATH,server=on,wait=off]... [-S] [-name NAME] [-pidfile FILE] [-version]}.
  *
  * <p>Why syntax only: values that need the registry (device types and their properties) or the file
  * system (kernel, plugin jars) are checked later by their owners, with the same exit status 2.
  *
  * @param usage      {@code -h}/{@code -help}/{@code --help}
  * @param deviceHelp the {@code -device help} or {@code -device TYPE,help} option, if any
+ * @param version    {@code -version}/{@code --version}
  */
 public record CommandLine(MachineConfig config, boolean usage, @Nullable DeviceSpec deviceHelp,
-        ControlOptions control) {
+        ControlOptions control, boolean version) {
 
     /** A command line without QMP sockets or {@code -S}. */
     public CommandLine(MachineConfig config, boolean usage, @Nullable DeviceSpec deviceHelp) {
-        this(config, usage, deviceHelp, ControlOptions.NONE);
+        this(config, usage, deviceHelp, ControlOptions.NONE, false);
     }
 
     /** Usage text. */
@@ -51,10 +52,13 @@ public record CommandLine(MachineConfig config, boolean usage, @Nullable DeviceS
               -chardev socket,id=ID,path=PATH,server=on[,wait=off] -mon chardev=ID,mode=control
                                  the same, spelled as a character device and a monitor
               -S                 do not start the vCPUs until QMP's cont
+              -name NAME         the guest's name (QMP's query-name)
+              -pidfile FILE      keep the VMM's process id in FILE (locked while it runs, removed at exit)
+              -version           print the version and exit
             """.formatted(Gicv3.maxCpus());
 
     private static final List<String> OPTIONS = List.of("-m", "-smp", "-kernel", "-initrd", "-append", "-device",
-            "-machine", "-M", "-plugins", "-object", "-mem-path", "-qmp", "-chardev", "-mon", "-S");
+            "-machine", "-M", "-plugins", "-object", "-mem-path", "-qmp", "-chardev", "-mon", "-S", "-name", "-pidfile", "-version");
 
     /** A {@code -object memory-backend-*}: what backs it and how large it is. */
     private record Backend(String option, RamBackend backend, long size) {
@@ -77,11 +81,17 @@ public record CommandLine(MachineConfig config, boolean usage, @Nullable DeviceS
         java.util.Map<String, ControlOptions.QmpSocket> chardevs = new java.util.LinkedHashMap<>();
         List<String> monitors = new ArrayList<>();
         boolean startPaused = false;
+        String name = null;
+        Path pidFile = null;
         for (int i = 0; i < args.length; i++) {
             String opt = args[i];
             if (opt.equals("-S")) {
                 startPaused = true;
                 continue;
+            }
+            if (opt.equals("-version") || opt.equals("--version")) {
+                return new CommandLine(new MachineConfig(ram, cpus, null, null, "", List.of(), null, plugins), false,
+                        null, ControlOptions.NONE, true);
             }
             if (opt.equals("-h") || opt.equals("-help") || opt.equals("--help")) {
                 return new CommandLine(new MachineConfig(ram, cpus, null, null, "", List.of(), null, plugins), true, null);
@@ -114,6 +124,8 @@ public record CommandLine(MachineConfig config, boolean usage, @Nullable DeviceS
                     }
                 }
                 case "-mon" -> monitors.add(v);
+                case "-name" -> name = name(v);
+                case "-pidfile" -> pidFile = Path.of(v);
                 case "-smp" -> cpus = smp(v);
                 case "-kernel" -> kernel = Path.of(v);
                 case "-initrd" -> initrd = Path.of(v);
@@ -166,7 +178,7 @@ public record CommandLine(MachineConfig config, boolean usage, @Nullable DeviceS
                     + Sizes.human(backend.hugePageSize()) + " hugepages; give a multiple of the page size");
         }
         return new CommandLine(new MachineConfig(ram, cpus, kernel, initrd, append, devices, dump, plugins, backend), false,
-                help, new ControlOptions(qmp, startPaused));
+                help, new ControlOptions(qmp, startPaused, name, pidFile), false);
     }
 
     private static String idOf(String v) {
@@ -315,5 +327,19 @@ public record CommandLine(MachineConfig config, boolean usage, @Nullable DeviceS
             }
         }
         return new @Nullable String[] {dump, backend};
+    }
+
+    /** QEMU's {@code -name [guest=]NAME}; its thread and process options are refused, not ignored. */
+    private static String name(String v) throws UsageException {
+        String n = v.startsWith("guest=") ? v.substring("guest=".length()) : v;
+        if (n.contains(",") && !n.contains(",,")) {
+            throw new UsageException("-name " + v + ": only the guest's name is supported (-name NAME or "
+                    + "-name guest=NAME); process= and debug-threads= are not");
+        }
+        n = n.replace(",,", ",");
+        if (n.isEmpty() || n.chars().anyMatch(c -> c < 0x20 || c == 0x7f)) {
+            throw new UsageException("-name '" + v + "': give a name of printable characters");
+        }
+        return n;
     }
 }

@@ -3,18 +3,23 @@ package org.vfio4j.virt;
 import java.nio.file.Path;
 import java.util.List;
 
+import org.eclipse.jdt.annotation.Nullable;
+
 /**
- * How the machine is controlled once it is up: the QMP sockets it listens on and whether the vCPUs wait for a
- * {@code cont} ({@code -S}).
+ * How the machine is controlled and found once it is up: the QMP sockets it listens on, whether the vCPUs wait
+ * for a {@code cont} ({@code -S}), its name and its pid file.
  *
  * @param qmp         {@code -qmp unix:PATH,server=on[,wait=off]} and {@code -chardev socket,...} +
  *                    {@code -mon chardev=ID,mode=control}, in the order given
  * @param startPaused {@code -S}: the machine is assembled and the guest loaded, but no vCPU runs until QMP's
  *                    {@code cont}
+ * @param name        {@code -name NAME}: what QMP's {@code query-name} answers and the VMM's reports start with
+ * @param pidFile     {@code -pidfile FILE}: where the VMM's process id is kept while it runs
  */
-public record ControlOptions(List<QmpSocket> qmp, boolean startPaused) {
-    /** No QMP socket, the guest runs at once. */
-    public static final ControlOptions NONE = new ControlOptions(List.of(), false);
+public record ControlOptions(List<QmpSocket> qmp, boolean startPaused, @Nullable String name,
+        @Nullable Path pidFile) {
+    /** No QMP socket, the guest runs at once, no name, no pid file. */
+    public static final ControlOptions NONE = new ControlOptions(List.of(), false, null, null);
 
     public ControlOptions {
         qmp = List.copyOf(qmp);

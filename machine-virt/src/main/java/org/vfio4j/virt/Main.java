@@ -14,6 +14,7 @@ import org.vfio4j.virt.fdt.FdtException;
 import org.vfio4j.virt.fdt.FdtWriter;
 import org.vfio4j.virt.inject.VirtModules;
 import org.vfio4j.virt.plugin.PluginJars;
+import org.vfio4j.virt.pci.PciRootBus;
 import org.vfio4j.virt.qmp.QmpServer;
 import org.vfio4j.virt.run.RunControl;
 import org.vfio4j.virt.run.Preboot;
@@ -61,6 +62,10 @@ public final class Main {
                 out.print(CommandLine.USAGE);
                 return 0;
             }
+            if (cl.version()) {
+                out.println(version());
+                return 0;
+            }
             MachineConfig config = cl.config();
             ControlOptions options = cl.control();
             boolean runs = cl.deviceHelp() == null && config.dumpDtb() == null;
@@ -69,7 +74,10 @@ public final class Main {
                         + "-qmp unix:PATH,server=on,wait=off");
             }
             RunControl control = new RunControl(options.startPaused());
-            try (QmpServer qmp = runs && !options.qmp().isEmpty() ? QmpServer.open(options.qmp(), control, err) : null;
+            Path pidPath = options.pidFile();
+            try (PidFile pid = runs && pidPath != null ? PidFile.claim(pidPath) : null;
+                    QmpServer qmp = runs && !options.qmp().isEmpty()
+                            ? QmpServer.open(options.qmp(), control, options.name(), err) : null;
                     Preboot preboot = preboot(cl);
                     PluginJars plugins = PluginJars.load(config.pluginDirs())) {
                 BootTrace.mark("parsed");
@@ -95,6 +103,7 @@ public final class Main {
                     return 0;
                 }
                 if (qmp != null) {
+                    qmp.pciBus(injector.getInstance(PciRootBus.class));
                     qmp.awaitFirstClients();   // wait=on: the guest starts once a client is there
                 }
                 return injector.getInstance(MachineRunner.class).run(machine, dtb, out, err);
@@ -119,6 +128,13 @@ public final class Main {
             err.println("vfio4j virt: interrupted while waiting for the first QMP client");
             return 1;
         }
+    }
+
+    /** What {@code -version} prints: this build's version and the QEMU release whose options and QMP it follows. */
+    static String version() {
+        String build = Main.class.getPackage().getImplementationVersion();
+        return "vfio4j machine-virt " + (build != null ? build : "(development build)")
+                + ", options and QMP as QEMU 10.0's";
     }
 
     /**

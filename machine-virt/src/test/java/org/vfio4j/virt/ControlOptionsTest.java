@@ -10,7 +10,7 @@ import java.util.List;
 
 import org.junit.jupiter.api.Test;
 
-/** QEMU's spellings of a QMP socket (-qmp, -chardev + -mon) and -S. */
+/** QEMU's spellings of a QMP socket (-qmp, -chardev + -mon), -S, -name, -pidfile and -version. */
 class ControlOptionsTest {
     private static ControlOptions parse(String... args) throws Exception {
         return CommandLine.parse(args).control();
@@ -62,5 +62,23 @@ class ControlOptionsTest {
         assertTrue(error("-chardev", "socket,id=c0,path=/a,server=on", "-mon", "chardev=c0,mode=readline")
                 .contains("only QMP is available"));
         assertTrue(error("-mon", "mode=control").contains("name its character device"));
+    }
+
+    @Test
+    void nameAndPidFileAreTakenAsQemuSpellsThem() throws Exception {
+        ControlOptions c = parse("-name", "guest=web,,1", "-pidfile", "/run/web.pid");
+        assertEquals("web,1", c.name(), "guest= is optional and ,, is a literal comma, as in QEMU");
+        assertEquals(Path.of("/run/web.pid"), c.pidFile());
+        assertEquals("db", parse("-name", "db").name());
+        assertTrue(error("-name", "db,process=qemu-db").contains("process= and debug-threads= are not"));
+        assertTrue(error("-name", "a\tb").contains("printable characters"));
+        assertTrue(error("-name", "guest=").contains("printable characters"));
+    }
+
+    @Test
+    void versionStopsTheParseWhereverItIs() throws Exception {
+        assertTrue(CommandLine.parse(new String[] {"-m", "64M", "-version", "-nonsense"}).version());
+        assertTrue(CommandLine.parse(new String[] {"--version"}).version());
+        assertFalse(CommandLine.parse(new String[] {"-m", "64M"}).version());
     }
 }

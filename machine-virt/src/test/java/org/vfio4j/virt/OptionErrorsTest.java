@@ -4,9 +4,20 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 
+import org.eclipse.jdt.annotation.Nullable;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -85,10 +96,10 @@ class OptionErrorsTest {
     @Test
     void qmpMistakesAreNamed() throws IOException {
         usageError("-S waits for QMP's cont, but no QMP socket is given", "-S", "-kernel", kernel);
-        Path file = java.nio.file.Files.writeString(dir.resolve("not-a-socket"), "keep me");
+        Path file = Files.writeString(dir.resolve("not-a-socket"), "keep me");
         usageError(file + " exists and is not a socket of this user", "-qmp", "unix:" + file + ",server=on,wait=off",
                 "-kernel", kernel);
-        assertEquals("keep me", java.nio.file.Files.readString(file), "a file that is not a socket is left alone");
+        assertEquals("keep me", Files.readString(file), "a file that is not a socket is left alone");
         usageError("-qmp: cannot listen on " + dir.resolve("no/such/dir/vm.qmp"),
                 "-qmp", "unix:" + dir.resolve("no/such/dir/vm.qmp") + ",server=on,wait=off", "-kernel", kernel);
     }
@@ -98,13 +109,13 @@ class OptionErrorsTest {
         Path socket = dir.resolve("vm.qmp");
         MainHarness.Run r = MainHarness.run("-m", "256M", "-kernel", kernel, "-qmp", "unix:" + socket + ",server=on,wait=off");
         assertEquals(1, r.status(), r.toString());
-        assertFalse(java.nio.file.Files.exists(socket), "the socket is removed on the way out:\n" + r);
+        assertFalse(Files.exists(socket), "the socket is removed on the way out:\n" + r);
     }
 
     @Test
     void ramTooSmallForKernelInitrdAndDtb() throws IOException {
         Path initrd = dir.resolve("big-initrd");
-        java.nio.file.Files.write(initrd, new byte[15 << 20]);
+        Files.write(initrd, new byte[15 << 20]);
         usageError("guest RAM (16M) is too small for the kernel (1000000B), the initrd (15M) and the device tree (2M block); need at least 26M",
                 "-m", "16M", "-kernel", kernel, "-initrd", initrd.toString());
     }
@@ -127,5 +138,41 @@ class OptionErrorsTest {
         MainHarness.Run r = MainHarness.run("-m", "256M", "-kernel", kernel);
         assertEquals(1, r.status(), r.toString());
         assertTrue(r.err().contains("running a guest needs KVM on an arm64 host"), r.toString());
+    }
+
+    @Test
+    void versionPrintsTheBuildAndTheQemuReleaseItFollows() {
+        MainHarness.Run r = MainHarness.run("-version");
+        assertEquals(0, r.status(), r.toString());
+        assertTrue(r.out().startsWith("vfio4j machine-virt ") && r.out().contains("QEMU 10.0"), r.toString());
+    }
+
+    @Test
+    void thePidFileNamesTheVmmWhileItRunsAndIsGoneAfter() throws Exception {
+        Path pid = dir.resolve("vm.pid");
+        Path qmp = dir.resolve("vm.qmp");
+        CountDownLatch listening = new CountDownLatch(1);
+        ByteArrayOutputStream said = new ByteArrayOutputStream();
+        PrintStream err = new PrintStream(said, true, StandardCharsets.UTF_8) {
+            @Override
+            public void println(@Nullable String x) {
+                super.println(x);
+                if (x != null && x.contains("waiting for a QMP client")) {
+                    listening.countDown();
+                }
+            }
+        };
+        CompletableFuture<Integer> run = CompletableFuture.supplyAsync(
+                () -> Main.run(new String[] {"-kernel", kernel, "-pidfile", pid.toString(), "-qmp",
+                    "unix:" + qmp + ",server=on,wait=on"}, new PrintStream(OutputStream
+                    .nullOutputStream()), err));
+        // wait=on holds the guest's start until a client comes: the VMM is up with its pid file meanwhile.
+        assertTrue(listening.await(2, TimeUnit.MINUTES), said::toString);
+        assertEquals(ProcessHandle.current().pid() + "\n", Files.readString(pid));
+        try (SocketChannel c = SocketChannel.open(
+                UnixDomainSocketAddress.of(qmp))) {
+            run.get(2, TimeUnit.MINUTES);   // no KVM here: the start fails, the VMM ends
+        }
+        assertFalse(Files.exists(pid), "no pid file names a VMM that has gone\n" + said);
     }
 }

@@ -7,6 +7,9 @@ import java.util.Map;
 import java.util.Set;
 
 import org.eclipse.jdt.annotation.Nullable;
+import org.vfio4j.pci.BarSpace;
+import org.vfio4j.pci.GuestBar;
+import org.vfio4j.virt.pci.PciRootBus;
 import org.vfio4j.virt.run.RunControl;
 import org.vfio4j.virt.run.RunOutcome;
 
@@ -39,13 +42,16 @@ final class QmpCommands {
 
     private final Map<String, Command> table = new LinkedHashMap<>();
     private final RunControl control;
+    private volatile @Nullable PciRootBus pci;
 
-    QmpCommands(RunControl control) {
+    QmpCommands(RunControl control, @Nullable String name) {
         this.control = control;
         add("qmp_capabilities", Set.of("enable"), Set.of(), args -> Result.of(Map.of()));
         add("query-commands", Set.of(), Set.of(), args -> Result.of(commandList()));
         add("query-version", Set.of(), Set.of(), args -> Result.of(version()));
         add("query-status", Set.of(), Set.of(), args -> Result.of(status()));
+        add("query-pci", Set.of(), Set.of(), args -> Result.of(List.of(pciBus())));
+        add("query-name", Set.of(), Set.of(), args -> Result.of(name == null ? Map.of() : Map.of("name", name)));
         add("stop", Set.of(), Set.of(), args -> {
             control.pause();
             return Result.of(Map.of());
@@ -62,6 +68,11 @@ final class QmpCommands {
 
     private void add(String name, Set<String> params, Set<String> required, Handler handler) {
         table.put(name, new Command(params, required, handler));
+    }
+
+    /** The machine's PCIe root bus, once it is built: {@code query-pci} lists no device before. */
+    void pciBus(PciRootBus bus) {
+        this.pci = bus;
     }
 
     /** Whether {@code name} is a command here. */
@@ -107,6 +118,72 @@ final class QmpCommands {
         m.put("running", s == RunControl.Status.RUNNING);
         m.put("status", s.qmpName());
         return m;
+    }
+
+    /**
+     * Bus 0 in QEMU's {@code PciInfo} shape, read from the guest's view of each function's config space (what a
+     * guest's lspci would show), so the reply cannot disagree with the guest. No host bridge is listed at 00:00.0:
+     * machine-virt has none there (see {@code PciRootBus}).
+     */
+    private Map<String, Object> pciBus() {
+        List<Map<String, Object>> devices = new ArrayList<>();
+        PciRootBus bus = pci;
+        if (bus != null) {
+            for (PciRootBus.Present p : bus.present()) {
+                devices.add(pciDevice(p));
+            }
+        }
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("bus", 0);
+        m.put("devices", devices);
+        return m;
+    }
+
+    private static Map<String, Object> pciDevice(PciRootBus.Present p) {
+        var f = p.function();
+        Map<String, Object> d = new LinkedHashMap<>();
+        d.put("bus", 0);
+        d.put("slot", p.slot());
+        d.put("function", 0);
+        d.put("class_info", Map.of("class", f.configRead(0x0a, 2) & 0xffff));
+        Map<String, Object> id = new LinkedHashMap<>();
+        id.put("device", f.configRead(0x02, 2) & 0xffff);
+        id.put("vendor", f.configRead(0x00, 2) & 0xffff);
+        id.put("subsystem", f.configRead(0x2e, 2) & 0xffff);
+        id.put("subsystem-vendor", f.configRead(0x2c, 2) & 0xffff);
+        d.put("id", id);
+        int pin = f.configRead(0x3d, 1) & 0xff;
+        if (pin != 0) {
+            d.put("irq", f.configRead(0x3c, 1) & 0xff);
+        }
+        d.put("irq_pin", pin);
+        d.put("qdev_id", p.id());
+        List<Map<String, Object>> regions = new ArrayList<>();
+        List<GuestBar> bars;
+        try {
+            bars = f.bars();
+        } catch (IllegalStateException e) {
+            bars = List.of();   // the device is being reset or released right now
+        }
+        for (GuestBar b : bars) {
+            Map<String, Object> r = new LinkedHashMap<>();
+            r.put("bar", b.index());
+            r.put("type", b.space() == BarSpace.IO ? "io" : "memory");
+            r.put("address", unsigned(b.address()));
+            r.put("size", b.size());
+            if (b.space() != BarSpace.IO) {
+                r.put("prefetch", b.prefetchable());
+                r.put("mem_type_64", b.is64());
+            }
+            regions.add(r);
+        }
+        d.put("regions", regions);
+        return d;
+    }
+
+    /** A 64-bit address as QEMU prints its uint64: -1 (not decoding) is 18446744073709551615. */
+    private static Object unsigned(long v) {
+        return v >= 0 ? (Object) v : new java.math.BigInteger(Long.toUnsignedString(v));
     }
 
     private List<Map<String, Object>> commandList() {

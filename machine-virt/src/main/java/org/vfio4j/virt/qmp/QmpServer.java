@@ -25,6 +25,7 @@ import java.util.function.Consumer;
 import org.eclipse.jdt.annotation.Nullable;
 import org.vfio4j.virt.ControlOptions.QmpSocket;
 import org.vfio4j.virt.UsageException;
+import org.vfio4j.virt.pci.PciRootBus;
 import org.vfio4j.virt.run.RunControl;
 import org.vfio4j.virt.run.RunOutcome;
 
@@ -46,7 +47,7 @@ import com.fasterxml.jackson.jr.ob.JSON;
  *
  * {@snippet :
  * RunControl control = new RunControl(true);
- * try (QmpServer qmp = QmpServer.open(List.of(new QmpSocket(Path.of("/run/vm.qmp"), true)), control, System.err)) {
+ * try (QmpServer qmp = QmpServer.open(List.of(new QmpSocket(Path.of("/run/vm.qmp"), true)), control, "vm1", System.err)) {
  *     // assemble the machine, then hold its start for the wait=on socket's first client
  *     qmp.awaitFirstClients();
  *     // run it; a client's cont lets the vCPUs go, its quit ends the run
@@ -66,22 +67,23 @@ public final class QmpServer implements AutoCloseable {
     private final Consumer<RunControl.Event> onEvent = this::broadcast;
     private volatile boolean closed;
 
-    private QmpServer(RunControl control) {
+    private QmpServer(RunControl control, @Nullable String name) {
         this.control = control;
-        this.commands = new QmpCommands(control);
+        this.commands = new QmpCommands(control, name);
         this.greeting = greeting();
     }
 
     /**
      * Listens on every socket in {@code sockets} and starts serving. A socket with {@code waitForClient} (QEMU's
      * {@code wait=on}) is announced with a line on {@code err}; {@link #awaitFirstClients} then holds the guest's
-     * start until its first client has connected, while the machine is assembled meanwhile.
+     * start until its first client has connected, while the machine is assembled meanwhile. {@code name} is what
+     * {@code query-name} answers ({@code -name}; none when null).
      *
      * @throws UsageException when a path cannot be listened on; the message names it and says what to do
      */
-    public static QmpServer open(List<QmpSocket> sockets, RunControl control, PrintStream err)
-            throws UsageException {
-        QmpServer server = new QmpServer(control);
+    public static QmpServer open(List<QmpSocket> sockets, RunControl control, @Nullable String name,
+            PrintStream err) throws UsageException {
+        QmpServer server = new QmpServer(control, name);
         try {
             for (QmpSocket s : sockets) {
                 server.listeners.add(server.listen(s.path(), s.waitForClient()));
@@ -111,6 +113,11 @@ public final class QmpServer implements AutoCloseable {
                 l.firstClient.await();
             }
         }
+    }
+
+    /** Gives {@code query-pci} the machine's PCIe root bus once the machine is assembled. */
+    public void pciBus(PciRootBus bus) {
+        commands.pciBus(bus);
     }
 
     /** The number of clients connected now, on all sockets. */

@@ -33,7 +33,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.vfio4j.virt.ControlOptions.QmpSocket;
+import org.vfio4j.pci.BarSpace;
+import org.vfio4j.pci.GuestBar;
 import org.vfio4j.virt.UsageException;
+import org.vfio4j.virt.pci.PciFunction;
+import org.vfio4j.virt.pci.PciRootBus;
 import org.vfio4j.virt.run.RunControl;
 import org.vfio4j.virt.run.RunOutcome;
 
@@ -105,7 +109,7 @@ class QmpServerTest {
         for (Path p : paths) {
             sockets.add(new QmpSocket(p, false));
         }
-        QmpServer s = QmpServer.open(sockets, control, quiet);
+        QmpServer s = QmpServer.open(sockets, control, null, quiet);
         servers.add(s);
         return s;
     }
@@ -144,6 +148,7 @@ class QmpServerTest {
             assertEquals("CommandNotFound", errorClass(c.reply("{\"execute\":\"qmp_capabilities\"}")));
             assertEquals(Map.of("running", false, "status", "prelaunch"),
                     c.reply("{\"execute\":\"query-status\"}").get("return"));
+            assertEquals(Map.of(), c.reply("{\"execute\":\"query-name\"}").get("return"), "no -name, no name");
             @SuppressWarnings("unchecked")
             List<Map<String, Object>> cmds = (List<Map<String, Object>>) c.reply("{\"execute\":\"query-commands\"}")
                     .get("return");
@@ -159,6 +164,64 @@ class QmpServerTest {
             assertEquals("QMP input member 'execute' must be a string", desc(c.reply("{\"execute\":3}")));
             assertEquals("QMP input member 'exec' is unexpected", desc(c.reply("{\"exec\":\"stop\"}")));
             assertEquals("QMP input must be a JSON object", desc(c.reply("[1,2]")));
+        }
+    }
+
+    @Test
+    void queryPciListsTheGuestsViewOfEachFunctionInQemusShape() throws Exception {
+        Path p = dir.resolve("vm.qmp");
+        QmpServer s = server(new RunControl(false), p);
+        PciRootBus bus = new PciRootBus();
+        int slot = bus.claimSlot("nvme0");
+        byte[] config = new byte[256];
+        java.nio.ByteBuffer cfg = java.nio.ByteBuffer.wrap(config).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        cfg.putShort(0x00, (short) 0x1b36).putShort(0x02, (short) 0x0010).putShort(0x0a, (short) 0x0108)
+                .putShort(0x2c, (short) 0x1af4).putShort(0x2e, (short) 0x1100).put(0x3c, (byte) 0xff)
+                .put(0x3d, (byte) 1);
+        List<GuestBar> bars = List.of(new GuestBar(0, BarSpace.MEMORY, true, false, 0x4000, 0x10_0000_0000L),
+                new GuestBar(2, BarSpace.IO, false, false, 32, -1));
+        bus.attach(slot, new PciFunction() {
+            @Override
+            public int configRead(int offset, int size) {
+                int v = 0;
+                for (int i = size - 1; i >= 0; i--) {
+                    v = v << 8 | config[offset + i] & 0xff;
+                }
+                return v;
+            }
+
+            @Override
+            public void configWrite(int offset, int size, int value) {
+                throw new AssertionError("query-pci must not write config space");
+            }
+
+            @Override
+            public List<GuestBar> bars() {
+                return bars;
+            }
+        });
+        try (Client c = new Client(p).negotiated()) {
+            assertEquals(List.of(Map.of("bus", 0, "devices", List.of())),
+                    c.reply("{\"execute\":\"query-pci\"}").get("return"), "no device before the bus is given");
+            s.pciBus(bus);
+            @SuppressWarnings("unchecked")
+            List<Map<String, Object>> buses = (List<Map<String, Object>>) c.reply("{\"execute\":\"query-pci\"}")
+                    .get("return");
+            @SuppressWarnings("unchecked")
+            List<Map<String, Object>> devices = (List<Map<String, Object>>) buses.getFirst().get("devices");
+            assertEquals(1, devices.size());
+            Map<String, Object> d = devices.getFirst();
+            assertEquals(List.of(0, slot, 0, "nvme0"), List.of(d.get("bus"), d.get("slot"), d.get("function"),
+                    d.get("qdev_id")));
+            assertEquals(Map.of("class", 0x0108), d.get("class_info"));
+            assertEquals(Map.of("device", 0x10, "vendor", 0x1b36, "subsystem", 0x1100, "subsystem-vendor", 0x1af4),
+                    d.get("id"));
+            assertEquals(1, d.get("irq_pin"));
+            assertEquals(0xff, d.get("irq"));
+            assertEquals(List.of(Map.of("bar", 0, "type", "memory", "address", 0x10_0000_0000L, "size", 0x4000,
+                    "prefetch", false, "mem_type_64", true), Map.of("bar", 2, "type", "io", "address",
+                    new java.math.BigInteger("18446744073709551615"), "size", 32)), d.get("regions"),
+                    "an I/O BAR that does not decode has QEMU's unmapped address, the uint64 all ones");
         }
     }
 
@@ -314,7 +377,7 @@ class QmpServerTest {
     void waitOnHoldsTheGuestsStartUntilTheFirstClient() throws Exception {
         Path p = dir.resolve("wait.qmp");
         ByteArrayOutputStream said = new ByteArrayOutputStream();
-        QmpServer s = QmpServer.open(List.of(new QmpSocket(p, true)), new RunControl(true),
+        QmpServer s = QmpServer.open(List.of(new QmpSocket(p, true)), new RunControl(true), "vm1",
                 new PrintStream(said, true, StandardCharsets.UTF_8));
         servers.add(s);
         assertTrue(said.toString(StandardCharsets.UTF_8).contains("waiting for a QMP client on " + p), said::toString);
@@ -330,6 +393,7 @@ class QmpServerTest {
         server(new RunControl(true), dir.resolve("nowait.qmp")).awaitFirstClients();   // wait=off: not held
         try (Client c = new Client(p).negotiated()) {
             assertEquals("prelaunch", map(c.reply("{\"execute\":\"query-status\"}").get("return")).get("status"));
+            assertEquals(Map.of("name", "vm1"), c.reply("{\"execute\":\"query-name\"}").get("return"));
             started.get(30, TimeUnit.SECONDS);
         }
     }

@@ -4,7 +4,7 @@
     qmp-lifecycle.py SOCKET
 
 Run by QmpLabTest against machine-virt and against QEMU with the same options; it must pass on both. It
-checks the greeting, the paused start, errors, cont, stop and cont again, and quit with its SHUTDOWN event.
+checks the greeting, the paused start, errors, cont, query-pci's shape, stop and cont again, and quit with its SHUTDOWN event.
 It prints "QMP: cont" just before sending cont (the test times cont to the guest's marker from there), then
 waits for a line on stdin saying the guest's marker appeared, and prints QMP-LIFECYCLE-OK at the end.
 Every failure is an exception: a traceback and a non-zero status.
@@ -57,6 +57,15 @@ async def main(path):
     assert await status(qmp) == ('running', True)
     line = await asyncio.to_thread(sys.stdin.readline)
     assert line.strip() == 'marker', f"the test did not see the guest's marker: {line!r}"
+
+    buses = await qmp.execute('query-pci')
+    assert [b['bus'] for b in buses] == [0], buses
+    for d in buses[0]['devices']:   # QEMU lists its host bridge; machine-virt has none and this guest no device
+        assert {'bus', 'slot', 'function', 'class_info', 'id', 'irq_pin', 'qdev_id', 'regions'} <= d.keys(), d
+        assert {'vendor', 'device'} <= d['id'].keys() and 'class' in d['class_info'], d
+        for r in d['regions']:
+            assert {'bar', 'type', 'address', 'size'} <= r.keys() and r['type'] in ('io', 'memory'), r
+    print(f"QMP: query-pci lists {len(buses[0]['devices'])} device(s)", flush=True)
 
     await qmp.execute('stop')
     await event(qmp, 'STOP')
