@@ -15,7 +15,7 @@ import org.vfio4j.virt.device.DeviceSpec;
  * Parses {@code virt}'s options, spelled as QEMU spells them:
  * {@code -m SIZE -smp N -kernel Image [-initrd FILE] [-append ARGS] [-device TYPE,prop=val,...]...
  * [-machine [virt,]dumpdtb=FILE,memory-backend=ID] [-object memory-backend-memfd,...] [-mem-path DIR]
- * [-plugins DIR]... [-qmp unix:PATH,server=on,wait=off]... [-S] [-name NAME] [-pidfile FILE] [-version]}.
+ * [-plugins DIR]... [-qmp unix:PATH,server=on,wait=off]... [-S] [-no-reboot] [-name NAME] [-pidfile FILE] [-version]}.
  *
  * <p>Why syntax only: values that need the registry (device types and their properties) or the file
  * system (kernel, plugin jars) are checked later by their owners, with the same exit status 2.
@@ -52,13 +52,14 @@ public record CommandLine(MachineConfig config, boolean usage, @Nullable DeviceS
               -chardev socket,id=ID,path=PATH,server=on[,wait=off] -mon chardev=ID,mode=control
                                  the same, spelled as a character device and a monitor
               -S                 do not start the vCPUs until QMP's cont
+              -no-reboot         end the VMM when the guest resets instead of booting again
               -name NAME         the guest's name (QMP's query-name)
               -pidfile FILE      keep the VMM's process id in FILE (locked while it runs, removed at exit)
               -version           print the version and exit
             """.formatted(Gicv3.maxCpus());
 
     private static final List<String> OPTIONS = List.of("-m", "-smp", "-kernel", "-initrd", "-append", "-device",
-            "-machine", "-M", "-plugins", "-object", "-mem-path", "-qmp", "-chardev", "-mon", "-S", "-name", "-pidfile", "-version");
+            "-machine", "-M", "-plugins", "-object", "-mem-path", "-qmp", "-chardev", "-mon", "-S", "-no-reboot", "-name", "-pidfile", "-version");
 
     /** A {@code -object memory-backend-*}: what backs it and how large it is. */
     private record Backend(String option, RamBackend backend, long size) {
@@ -81,12 +82,17 @@ public record CommandLine(MachineConfig config, boolean usage, @Nullable DeviceS
         java.util.Map<String, ControlOptions.QmpSocket> chardevs = new java.util.LinkedHashMap<>();
         List<String> monitors = new ArrayList<>();
         boolean startPaused = false;
+        boolean noReboot = false;
         String name = null;
         Path pidFile = null;
         for (int i = 0; i < args.length; i++) {
             String opt = args[i];
             if (opt.equals("-S")) {
                 startPaused = true;
+                continue;
+            }
+            if (opt.equals("-no-reboot")) {
+                noReboot = true;
                 continue;
             }
             if (opt.equals("-version") || opt.equals("--version")) {
@@ -178,7 +184,7 @@ public record CommandLine(MachineConfig config, boolean usage, @Nullable DeviceS
                     + Sizes.human(backend.hugePageSize()) + " hugepages; give a multiple of the page size");
         }
         return new CommandLine(new MachineConfig(ram, cpus, kernel, initrd, append, devices, dump, plugins, backend), false,
-                help, new ControlOptions(qmp, startPaused, name, pidFile), false);
+                help, new ControlOptions(qmp, startPaused, name, pidFile, noReboot), false);
     }
 
     private static String idOf(String v) {

@@ -15,11 +15,12 @@ import org.eclipse.jdt.annotation.Nullable;
  *                    {@code cont}
  * @param name        {@code -name NAME}: what QMP's {@code query-name} answers and the VMM's reports start with
  * @param pidFile     {@code -pidfile FILE}: where the VMM's process id is kept while it runs
+ * @param noReboot    {@code -no-reboot}: a reset (the guest's or QMP's) ends the run instead of booting again
  */
 public record ControlOptions(List<QmpSocket> qmp, boolean startPaused, @Nullable String name,
-        @Nullable Path pidFile) {
-    /** No QMP socket, the guest runs at once, no name, no pid file. */
-    public static final ControlOptions NONE = new ControlOptions(List.of(), false, null, null);
+        @Nullable Path pidFile, boolean noReboot) {
+    /** No QMP socket, the guest runs at once, no name, no pid file, a reset boots again. */
+    public static final ControlOptions NONE = new ControlOptions(List.of(), false, null, null, false);
 
     public ControlOptions {
         qmp = List.copyOf(qmp);

@@ -73,7 +73,7 @@ public final class Main {
                 throw new UsageException("-S waits for QMP's cont, but no QMP socket is given; add "
                         + "-qmp unix:PATH,server=on,wait=off");
             }
-            RunControl control = new RunControl(options.startPaused());
+            RunControl control = new RunControl(options.startPaused(), !options.noReboot());
             Path pidPath = options.pidFile();
             try (PidFile pid = runs && pidPath != null ? PidFile.claim(pidPath) : null;
                     QmpServer qmp = runs && !options.qmp().isEmpty()

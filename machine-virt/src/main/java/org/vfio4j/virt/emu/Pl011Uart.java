@@ -30,6 +30,7 @@ public final class Pl011Uart implements MmioDevice {
     private final IrqLine irq;
     private final OutputStream out;
     private final ArrayDeque<Integer> rx = new ArrayDeque<>();
+    private boolean retired;
     private int imsc, ris, cr = 0x300, lcrh, ibrd, fbrd, ifls = 0x12, ilpr, dmacr;
     private boolean line;
 
@@ -112,9 +113,18 @@ public final class Pl011Uart implements MmioDevice {
 
     /** Waits until the receive FIFO has room (the stdin pump calls this before {@link #receive}). */
     public synchronized void awaitRoom() throws InterruptedException {
-        while (rx.size() >= FIFO_DEPTH) {
+        while (rx.size() >= FIFO_DEPTH && !retired) {
             wait();
         }
+    }
+
+    /**
+     * Marks this UART as gone with its boot (a reset builds a new one): a feeder waiting for room returns, so it
+     * can move on to the new UART.
+     */
+    public synchronized void retire() {
+        retired = true;
+        notifyAll();
     }
 
     private void update() {

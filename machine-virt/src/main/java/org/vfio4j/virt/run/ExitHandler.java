@@ -36,8 +36,7 @@ public final class ExitHandler {
             }
             case VcpuExit.SystemEvent e -> switch (e.type()) {
                 case ArmKvmAbi.KVM_SYSTEM_EVENT_SHUTDOWN -> RunOutcome.poweredOff();
-                case ArmKvmAbi.KVM_SYSTEM_EVENT_RESET -> RunOutcome.failedByGuest("vCPU " + cpu + ": " + e
-                        + " (restart the VMM to boot again)", "guest-reset");
+                case ArmKvmAbi.KVM_SYSTEM_EVENT_RESET -> RunOutcome.guestReset(cpu);
                 case ArmKvmAbi.KVM_SYSTEM_EVENT_CRASH -> RunOutcome.failedByGuest("vCPU " + cpu + ": " + e
                         + "; see the guest's console output above", "guest-panic");
                 default -> RunOutcome.failed("vCPU " + cpu + ": " + e);

@@ -28,8 +28,10 @@ import jakarta.inject.Inject;
 /**
  * Runs the assembled machine on KVM (arm64): takes the VM its {@link Preboot} made ready (RAM slot with the kernel
  * and initrd in it, vCPUs, vGICv3 and ITS), writes the DTB into RAM, sets the boot registers, puts the PL011 on
- * stdio, starts the devices and runs one thread per vCPU until the guest powers off, resets, crashes, or the VMM
- * gets SIGTERM — then every vCPU is stopped and every fd, mapping and arena released.
+ * stdio, starts the devices and runs one thread per vCPU until the guest powers off, crashes, or the VMM
+ * gets SIGTERM — then every vCPU is stopped and every fd, mapping and arena released. A reset (the guest's or
+ * QMP's) does the same and then boots again on a fresh VM set up as at start, the devices started anew (an
+ * assigned device is reset by VFIO when it is released and opened again), unless {@code -no-reboot}.
  *
  * <p>Why the VM comes from a {@link Preboot}: its set-up needs only the command line, so {@code Main} starts it
  * before Guice and it is done by the time the machine is assembled; the preboot is bound in {@code RunnerModule}
@@ -44,6 +46,7 @@ public final class KvmRunner implements MachineRunner {
     /** Released once everything is closed and the outcome printed; the SIGTERM hook waits for it. */
     private final CountDownLatch finished = new CountDownLatch(1);
     private @Nullable KvmIrqRouting routing;
+    private @Nullable StdinPump stdin;
 
     @Inject
     KvmRunner(PciRootBus pciRoot, Preboot preboot, RunControl control) {
@@ -60,8 +63,26 @@ public final class KvmRunner implements MachineRunner {
     @Override
     public int run(AssembledMachine machine, byte[] dtb, PrintStream out, PrintStream err) {
         RunOutcome end = RunOutcome.failed("the VMM failed unexpectedly (stack trace below)");
+        // One SIGTERM hook for the whole run, reboots included: it ends the run and waits for the release.
+        Thread hook = new Thread(() -> {
+            control.finish(RunOutcome.terminated());
+            try {
+                finished.await(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "virt-sigterm");
+        Runtime.getRuntime().addShutdownHook(hook);
         try {
-            end = boot(machine, dtb, out, err);
+            Preboot next = preboot;
+            while (true) {
+                end = boot(next, machine, dtb, out, err);
+                if (!end.isReset() || control.ended() != null || !control.rebooted()) {
+                    break;
+                }
+                err.println(end.message() + "; booting again");
+                next = Preboot.onDemand(machine.config());
+            }
         } catch (Preboot.Failure e) {
             end = e.outcome();
         } catch (KvmException e) {
@@ -72,14 +93,21 @@ public final class KvmRunner implements MachineRunner {
             end = RunOutcome.refused(e.getMessage());
         } finally {
             control.finish(end);   // the run's end, if nobody decided it earlier (a failure before the vCPUs ran)
-            end = control.outcome().getNow(end);
+            RunOutcome decided = control.ended();
+            end = decided != null ? decided : end;
             err.println(end.message());
             finished.countDown();
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException e) {
+                // the JVM is already shutting down (SIGTERM): the hook is what is waiting for us
+            }
         }
         return end.status();
     }
 
-    private RunOutcome boot(AssembledMachine machine, byte[] dtb, PrintStream out, PrintStream err)
+    /** One boot on a VM of its own, until the guest powers off or resets or the run ends; the VM is closed after. */
+    private RunOutcome boot(Preboot preboot, AssembledMachine machine, byte[] dtb, PrintStream out, PrintStream err)
             throws Preboot.Failure, DeviceException {
         try (PreparedVm prepared = preboot.join()) {
             try {
@@ -123,7 +151,12 @@ public final class KvmRunner implements MachineRunner {
         bus.add(MemoryMap.PCIE_ECAM, "pcie-ecam", pciRoot.ecam());
         try (KvmGuest guest = new KvmGuest(vm, bus, Objects.requireNonNull(routing()), prepared.ram(), err);
                 StartedDevices started = StartedDevices.start(machine.devices(), guest, err)) {
-            StdinPump.start(System.in, uart);
+            StdinPump pump = stdin;
+            if (pump == null) {
+                stdin = StdinPump.start(System.in, uart);
+            } else {
+                pump.feed(uart);
+            }
             return runThreads(vm, prepared.cpus(), bus);
         } finally {
             bus.flush();
@@ -134,15 +167,6 @@ public final class KvmRunner implements MachineRunner {
         CompletableFuture<RunOutcome> outcome = control.outcome();
         ExitHandler handler = new ExitHandler(bus);
         List<VcpuThread> threads = new ArrayList<>();
-        Thread hook = new Thread(() -> {
-            control.finish(RunOutcome.terminated());
-            try {
-                finished.await(10, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }, "virt-sigterm");
-        Runtime.getRuntime().addShutdownHook(hook);
         // Any thread of the VMM that dies of an uncaught exception (an event loop's Error, a device's helper
         // thread) ends the run the way a vCPU failure does: with a message, a non-zero status, devices released.
         Thread.UncaughtExceptionHandler previous = Thread.getDefaultUncaughtExceptionHandler();
@@ -168,11 +192,6 @@ public final class KvmRunner implements MachineRunner {
                 }
             }
             Thread.setDefaultUncaughtExceptionHandler(previous);
-            try {
-                Runtime.getRuntime().removeShutdownHook(hook);
-            } catch (IllegalStateException e) {
-                // the JVM is already shutting down (SIGTERM): the hook is what is waiting for us
-            }
         }
     }
 }

@@ -6,6 +6,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
 
+import org.eclipse.jdt.annotation.Nullable;
+
 /**
  * The run state of one machine — prelaunch, running, paused, shut down — and the one place that changes it:
  * the vCPU threads wait here while the machine is paused, QMP's {@code stop}/{@code cont}/{@code quit} and the
@@ -29,6 +31,12 @@ import java.util.function.Consumer;
  * control.pause();                                     // returns once every vCPU is parked; STOP
  * control.finish(RunOutcome.quit());                   // SHUTDOWN; the runner tears down
  * }
+ *
+ * <p>Why a reset is an outcome too: a guest's PSCI {@code SYSTEM_RESET} or QMP's {@code system_reset} ends the
+ * current boot exactly as a power-off would (vCPUs stopped, devices released, the VM closed), and the runner then
+ * builds a fresh VM and boots again, unless {@code -no-reboot} made a reset the end of the run, as in QEMU. A
+ * fresh VM rather than reset registers: KVM's vGIC and ITS keep state (LPI tables, enabled interrupts) that
+ * no ioctl resets as a whole, and a new kernel finding it stale would lose its MSIs.
  */
 public final class RunControl {
     /** The states QMP's {@code query-status} names. */
@@ -57,6 +65,10 @@ public final class RunControl {
         record Resumed() implements Event {
         }
 
+        /** The guest was reset and boots again ({@code RESET}); {@code outcome} says why. */
+        record Reset(RunOutcome outcome) implements Event {
+        }
+
         /** The run ended ({@code SHUTDOWN}); {@code outcome} says how and why. */
         record Shutdown(RunOutcome outcome) implements Event {
         }
@@ -67,15 +79,25 @@ public final class RunControl {
         void kick();
     }
 
-    private final CompletableFuture<RunOutcome> outcome = new CompletableFuture<>();
     private final List<Consumer<Event>> listeners = new CopyOnWriteArrayList<>();
     private final List<Kickable> vcpus = new ArrayList<>();
+    private final boolean reboot;
+    /** The current boot's end: a reset completes it and {@link #rebooted} starts a new one. */
+    private CompletableFuture<RunOutcome> outcome = new CompletableFuture<>();
+    private @Nullable RunOutcome end;
+    private boolean resetting;
     private Status status;
     private int parked;
 
     /** A control that starts in {@link Status#PRELAUNCH} when {@code startPaused} ({@code -S}), else running. */
     public RunControl(boolean startPaused) {
+        this(startPaused, true);
+    }
+
+    /** The same, with {@code reboot} false for {@code -no-reboot}: a reset ends the run. */
+    public RunControl(boolean startPaused, boolean reboot) {
         this.status = startPaused ? Status.PRELAUNCH : Status.RUNNING;
+        this.reboot = reboot;
     }
 
     /** Adds a listener; it is called on the thread that made the change, after the change, outside any lock. */
@@ -95,7 +117,7 @@ public final class RunControl {
 
     /** Whether the vCPUs may run now. */
     public synchronized boolean running() {
-        return status == Status.RUNNING;
+        return status == Status.RUNNING && !resetting;
     }
 
     /**
@@ -144,24 +166,53 @@ public final class RunControl {
 
     /**
      * Ends the run with {@code end} unless it has already ended; returns whether this call ended it. Parked
-     * vCPU threads are released to see the end; the listeners hear {@link Event.Shutdown} once.
+     * vCPU threads are released to see the end; the listeners hear {@link Event.Shutdown} once. A reset
+     * ({@link RunOutcome#isReset()}) ends only the current boot, with {@link Event.Reset}, unless
+     * {@code -no-reboot} was given; a second reset before the runner has booted again changes nothing.
      */
     public boolean finish(RunOutcome end) {
+        CompletableFuture<RunOutcome> boot;
+        boolean reset = reboot && end.isReset();
         synchronized (this) {
-            if (status == Status.SHUTDOWN) {
+            if (status == Status.SHUTDOWN || reset && resetting) {
                 return false;
             }
-            status = Status.SHUTDOWN;
+            if (reset) {
+                resetting = true;
+            } else {
+                status = Status.SHUTDOWN;
+                this.end = end;
+            }
+            boot = outcome;
             notifyAll();
         }
-        outcome.complete(end);
-        tell(new Event.Shutdown(end));
+        boot.complete(end);   // after a reset this one is done already: the runner reads ended() instead
+        tell(reset ? new Event.Reset(end) : new Event.Shutdown(end));
         return true;
     }
 
-    /** How the run ended, once it has. */
-    public CompletableFuture<RunOutcome> outcome() {
+    /** How the current boot ended, once it has: the run's end, or a reset after which the runner boots again. */
+    public synchronized CompletableFuture<RunOutcome> outcome() {
         return outcome;
+    }
+
+    /** How the run ended, or null while it goes on (a reset is not an end). */
+    public synchronized @Nullable RunOutcome ended() {
+        return end;
+    }
+
+    /**
+     * Called by the runner once the VM of a reset boot is closed and before the next one's vCPUs start: a new
+     * boot begins, in the state the machine was in (running, or paused by a {@code stop} meanwhile). Returns
+     * false when the run ended in between (SIGTERM, {@code quit}), so the runner boots nothing.
+     */
+    synchronized boolean rebooted() {
+        if (status == Status.SHUTDOWN) {
+            return false;
+        }
+        resetting = false;
+        outcome = new CompletableFuture<>();
+        return true;
     }
 
     /** Registers a vCPU thread that will call {@link #awaitRunnable}; a pause kicks it from now on. */
@@ -180,19 +231,19 @@ public final class RunControl {
      * is paused or in prelaunch, and returns false once the run has ended.
      */
     synchronized boolean awaitRunnable() throws InterruptedException {
-        if (status == Status.RUNNING) {
+        if (status == Status.RUNNING && !resetting) {
             return true;
         }
         parked++;
         notifyAll();
         try {
-            while (status == Status.PAUSED || status == Status.PRELAUNCH) {
+            while ((status == Status.PAUSED || status == Status.PRELAUNCH) && !resetting) {
                 wait();
             }
         } finally {
             parked--;
         }
-        return status == Status.RUNNING;
+        return status == Status.RUNNING && !resetting;
     }
 
     private void tell(Event e) {

@@ -8,7 +8,7 @@ package org.vfio4j.virt.run;
  * only stop.
  *
  * @param reason QEMU's {@code ShutdownCause} name ({@code guest-shutdown}, {@code host-qmp-quit}, {@code host-signal},
- *               {@code guest-reset}, {@code guest-panic}, {@code host-error})
+ *               {@code guest-reset}, {@code host-qmp-system-reset}, {@code guest-panic}, {@code host-error})
  */
 public record RunOutcome(int status, String message, String reason) {
     /** An outcome the VMM itself caused (a failure of its own or a refusal). */
@@ -19,6 +19,21 @@ public record RunOutcome(int status, String message, String reason) {
     /** Whether the guest asked for this end (power-off, reset, panic) rather than the host. */
     public boolean byGuest() {
         return reason.startsWith("guest-");
+    }
+
+    /** Whether this ends only the current boot: the machine boots again unless {@code -no-reboot} was given. */
+    public boolean isReset() {
+        return reason.equals("guest-reset") || reason.equals("host-qmp-system-reset");
+    }
+
+    /** PSCI SYSTEM_RESET from vCPU {@code cpu}; with {@code -no-reboot} the run's end (status 1, as before). */
+    static RunOutcome guestReset(int cpu) {
+        return new RunOutcome(1, "virt: vCPU " + cpu + ": the guest reset", "guest-reset");
+    }
+
+    /** QMP's {@code system_reset}. */
+    public static RunOutcome systemReset() {
+        return new RunOutcome(1, "virt: system_reset (QMP)", "host-qmp-system-reset");
     }
 
     /** PSCI SYSTEM_OFF. */

@@ -11,20 +11,32 @@ import org.vfio4j.virt.emu.Pl011Uart;
  * <p>Why a daemon thread: a blocking read of stdin cannot be interrupted portably; as a daemon it never keeps
  * the VMM alive, and it ends by itself at end of input. When the UART's FIFO is full it waits for the guest
  * to read (no busy loop, no dropped keystrokes).
+ *
+ * <p>Why one pump for the whole run: stdin is read by one thread only, and a reset gives the guest a new UART;
+ * {@link #feed} moves the pump to it (the old one is retired, so a pump waiting on its full FIFO moves on).
  */
 final class StdinPump implements Runnable {
     private final InputStream in;
-    private final Pl011Uart uart;
+    private volatile Pl011Uart uart;
 
     private StdinPump(InputStream in, Pl011Uart uart) {
         this.in = in;
         this.uart = uart;
     }
 
-    static void start(InputStream in, Pl011Uart uart) {
-        Thread t = new Thread(new StdinPump(in, uart), "stdin-to-pl011");
+    static StdinPump start(InputStream in, Pl011Uart uart) {
+        StdinPump pump = new StdinPump(in, uart);
+        Thread t = new Thread(pump, "stdin-to-pl011");
         t.setDaemon(true);
         t.start();
+        return pump;
+    }
+
+    /** Feeds {@code next} from now on, the UART of a new boot. */
+    void feed(Pl011Uart next) {
+        Pl011Uart old = uart;
+        uart = next;
+        old.retire();
     }
 
     @Override
@@ -32,8 +44,13 @@ final class StdinPump implements Runnable {
         try {
             int b;
             while ((b = in.read()) >= 0) {
-                uart.awaitRoom();
-                uart.receive((byte) b);
+                Pl011Uart u = uart;
+                u.awaitRoom();
+                while (u != uart) {   // a reset came while we waited: the byte is for the new boot
+                    u = uart;
+                    u.awaitRoom();
+                }
+                u.receive((byte) b);
             }
         } catch (IOException e) {
             // stdin closed or unreadable: the guest simply gets no more input

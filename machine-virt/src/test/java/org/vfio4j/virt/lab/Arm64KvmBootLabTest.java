@@ -68,8 +68,8 @@ class Arm64KvmBootLabTest {
     }
 
     private static Run virt(String append, String... more) {
-        List<String> args = new ArrayList<>(List.of("-m", "512M", "-smp", "2", "-kernel", kernel.toString(), "-initrd",
-                initramfs.toString(), "-append", append));
+        List<String> args = new ArrayList<>(List.of("-m", "512M", "-smp", "2", "-no-reboot", "-kernel",
+                kernel.toString(), "-initrd", initramfs.toString(), "-append", append));
         args.addAll(List.of(more));
         return run(args);
     }
@@ -228,5 +228,41 @@ class Arm64KvmBootLabTest {
         } finally {
             p.destroyForcibly();
         }
+    }
+
+    @Test
+    void aGuestThatRebootsBootsAgainOnAFreshVmWithEveryVcpu() throws Exception {
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"), Main.class.getName(),
+                "-m", "256M", "-smp", "2", "-kernel", kernel.toString(), "-initrd", initramfs.toString(),
+                "-append", "console=ttyAMA0 quiet vfio4j_reboot"));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        try {
+            StringBuilder seen = new StringBuilder();
+            for (int boot = 1; boot <= 3; boot++) {
+                int b = boot;
+                assertTimeoutPreemptively(BOOT_LIMIT,
+                        () -> ConsoleReader.readUntil(p.getInputStream(), seen, "VFIO4J-GUEST-REBOOTING"),
+                        () -> "boot " + b + " never reached its reboot:\n" + seen);
+                assertTrue(p.isAlive(), () -> "the VMM ended at boot " + b + ":\n" + seen);
+            }
+            assertTrue(p.toHandle().destroy(), "SIGTERM could not be sent");
+            assertTrue(p.waitFor(60, TimeUnit.SECONDS), "the VMM did not end within 60 s of SIGTERM");
+            ConsoleReader.readUntil(p.getInputStream(), seen, null);
+            assertEquals(143, p.exitValue(), seen.toString());
+            String all = seen.toString();
+            assertTrue(count(all, "cpus=2") >= 3, "both vCPUs come up on every boot:\n" + all);
+            assertTrue(count(all, "the guest reset; booting again") >= 2, "three boots, two reboots:\n" + all);
+        } finally {
+            p.destroyForcibly();
+        }
+    }
+
+    private static int count(String text, String what) {
+        int n = 0;
+        for (int i = text.indexOf(what); i >= 0; i = text.indexOf(what, i + 1)) {
+            n++;
+        }
+        return n;
     }
 }

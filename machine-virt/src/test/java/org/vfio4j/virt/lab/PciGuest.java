@@ -72,8 +72,8 @@ final class PciGuest {
 
     /** The machine-virt arguments for a guest with {@code devices} ({@code -device} values) and extra append words. */
     List<String> args(List<String> devices, String appendWords) {
-        List<String> a = new ArrayList<>(List.of("-m", MEMORY, "-smp", "2", "-kernel", kernel.toString(), "-initrd",
-                initramfs.toString(), "-append", "console=ttyAMA0 panic=-1 quiet " + appendWords));
+        List<String> a = new ArrayList<>(List.of("-m", MEMORY, "-smp", "2", "-no-reboot", "-kernel", kernel.toString(),
+                "-initrd", initramfs.toString(), "-append", "console=ttyAMA0 panic=-1 quiet " + appendWords));
         for (String d : devices) {
             a.add("-device");
             a.add(d);

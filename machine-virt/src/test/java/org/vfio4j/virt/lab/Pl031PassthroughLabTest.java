@@ -184,8 +184,8 @@ class Pl031PassthroughLabTest {
     }
 
     private static String[] args(String mode, String... device) {
-        List<String> a = new ArrayList<>(List.of("-m", "256M", "-smp", "1", "-kernel", kernel.toString(), "-initrd",
-                initramfs.toString(), "-append", "console=ttyAMA0 panic=-1 quiet " + mode));
+        List<String> a = new ArrayList<>(List.of("-m", "256M", "-smp", "1", "-no-reboot", "-kernel", kernel.toString(),
+                "-initrd", initramfs.toString(), "-append", "console=ttyAMA0 panic=-1 quiet " + mode));
         a.addAll(List.of(device));
         return a.toArray(String[]::new);
     }

@@ -61,7 +61,7 @@ class QmpLabTest {
     }
 
     private static List<String> guestArgs(Path socket) {
-        return List.of("-m", "512M", "-smp", "2", "-kernel", kernel.toString(), "-initrd", initramfs.toString(),
+        return List.of("-m", "512M", "-smp", "2", "-no-reboot", "-kernel", kernel.toString(), "-initrd", initramfs.toString(),
                 "-append", "console=ttyAMA0 quiet vfio4j_idle", "-S", "-qmp", "unix:" + socket + ",server=on,wait=on");
     }
 
@@ -70,8 +70,7 @@ class QmpLabTest {
             return PciGuest.childCommand(PciGuest.LAUNCHER_JVM, guestArgs(socket));
         }
         List<String> cmd = new ArrayList<>(List.of("qemu-system-aarch64", "-M", "virt,gic-version=3", "-enable-kvm",
-                "-cpu", "host", "-display", "none", "-monitor", "none", "-serial", "stdio", "-nic", "none",
-                "-no-reboot"));
+                "-cpu", "host", "-display", "none", "-monitor", "none", "-serial", "stdio", "-nic", "none"));
         cmd.addAll(guestArgs(socket));
         return cmd;
     }

@@ -2,6 +2,7 @@ package org.vfio4j.virt.run;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
@@ -151,5 +152,56 @@ class RunControlTest {
         c.pause();
         assertEquals(RunControl.Status.PAUSED, c.status());
         assertEquals(List.of(new RunControl.Event.Stopped()), events, "later listeners still hear it");
+    }
+
+    @Test
+    void aResetEndsTheBootNotTheRunAndTheNextBootStartsAsTheMachineWas() throws Exception {
+        RunControl c = new RunControl(false);
+        List<RunControl.Event> events = new CopyOnWriteArrayList<>();
+        c.listen(events::add);
+        List<FakeVcpu> cpus = vcpus(c, 2);
+        for (FakeVcpu v : cpus) {
+            assertTrue(v.ran.tryAcquire(10, TimeUnit.SECONDS));
+        }
+        java.util.concurrent.CompletableFuture<RunOutcome> first = c.outcome();
+        RunOutcome reset = RunOutcome.guestReset(1);
+        assertTrue(c.finish(reset));
+        assertFalse(c.finish(RunOutcome.systemReset()), "a second reset before the reboot changes nothing");
+        for (FakeVcpu v : cpus) {
+            v.kicked = true;   // the runner stops its vCPUs, as it does for any end
+            v.thread.join();
+        }
+        assertEquals(reset, first.getNow(RunOutcome.terminated()));
+        assertEquals(RunControl.Status.RUNNING, c.status(), "query-status says running across a reset, as QEMU");
+        assertNull(c.ended(), "a reset is not the run's end");
+        assertEquals(List.of(new RunControl.Event.Reset(reset)), events);
+        c.pause();   // a stop while no vCPU exists: the next boot starts paused
+        assertTrue(c.rebooted());
+        assertFalse(c.outcome().isDone(), "the new boot has an outcome of its own");
+        FakeVcpu next = new FakeVcpu(c);
+        c.resume();
+        assertTrue(next.ran.tryAcquire(10, TimeUnit.SECONDS), "the next boot's vCPU runs after cont");
+        assertTrue(c.finish(RunOutcome.quit()));
+        next.kicked = true;
+        next.thread.join();
+        assertEquals(RunOutcome.quit(), c.ended());
+    }
+
+    @Test
+    void anEndDuringTheRebootStopsItAndNoRebootMakesAResetTheEnd() {
+        RunControl c = new RunControl(false);
+        assertTrue(c.finish(RunOutcome.systemReset()));
+        assertTrue(c.finish(RunOutcome.terminated()), "SIGTERM while the VM is being rebuilt");
+        assertFalse(c.rebooted(), "the runner boots nothing after that");
+        assertEquals(RunOutcome.terminated(), c.ended());
+
+        RunControl noReboot = new RunControl(false, false);
+        List<RunControl.Event> events = new CopyOnWriteArrayList<>();
+        noReboot.listen(events::add);
+        assertTrue(noReboot.finish(RunOutcome.guestReset(0)));
+        assertEquals(RunControl.Status.SHUTDOWN, noReboot.status());
+        assertEquals(RunOutcome.guestReset(0), noReboot.ended());
+        assertEquals(List.of(new RunControl.Event.Shutdown(RunOutcome.guestReset(0))), events,
+                "-no-reboot: SHUTDOWN with reason guest-reset, as QEMU");
     }
 }

@@ -2,9 +2,10 @@
 # /init of the tiny test guest (GuestInitramfs puts it in a cpio with a static arm64 busybox at /bin/busybox):
 # prints a marker, the online CPU count and the device tree's root compatible, then powers off (PSCI SYSTEM_OFF).
 # Kernel command-line words change the ending: vfio4j_panic -> init exits (kernel panic; with panic=-1 the
-# kernel resets), vfio4j_idle -> waits forever (for the SIGTERM test), vfio4j_rtc -> checks an RTC given to the
-# guest (rtc0: its name and device, its time read twice 3 s apart, then 4 alarms 2 s ahead, each followed by the
-# RTC's interrupt count in /proc/interrupts) before powering off (for the vfio-amba PL031 test).
+# kernel resets), vfio4j_reboot -> reboots (PSCI SYSTEM_RESET; for the reboot test, so every boot reboots),
+# vfio4j_idle -> waits forever (for the SIGTERM test), vfio4j_rtc -> checks an RTC given to the guest (rtc0:
+# its name and device, its time read twice 3 s apart, then 4 alarms 2 s ahead, each followed by the RTC's
+# interrupt count in /proc/interrupts) before powering off (for the vfio-amba PL031 test).
 # Refuses to do anything unless it is PID 1, so running it anywhere else is harmless.
 if [ "$$" != 1 ]; then
   echo "vfio4j guest init: not PID 1, doing nothing"
@@ -43,6 +44,9 @@ case " $($b cat /proc/cmdline) " in
       $b grep pl031 /proc/interrupts
     fi
     echo VFIO4J-RTC-DONE ;;
+  *" vfio4j_reboot "*)
+    echo VFIO4J-GUEST-REBOOTING
+    $b reboot -f ;;
   *" vfio4j_idle "*)
     echo VFIO4J-GUEST-IDLE
     while :; do $b sleep 3600; done ;;
