@@ -63,6 +63,12 @@ final class QmpCommands {
             control.resume();
             return Result.of(Map.of());
         });
+        add("system_reset", Set.of(), Set.of(), args -> {
+            if (control.status() == RunControl.Status.SHUTDOWN) {
+                throw QmpError.generic("The machine has shut down; it cannot be reset");
+            }
+            return new Result(Map.of(), () -> control.finish(RunOutcome.systemReset()));
+        });
         add("quit", Set.of(), Set.of(), args -> new Result(Map.of(), () -> control.finish(RunOutcome.quit())));
     }
 

@@ -299,6 +299,25 @@ class QmpServerTest {
     }
 
     @Test
+    void systemResetRepliesThenResetsTheBootWithItsEvent() throws Exception {
+        Path p = dir.resolve("vm.qmp");
+        RunControl control = new RunControl(false);
+        server(control, p);
+        try (Client c = new Client(p).negotiated()) {
+            assertEquals(Map.of(), c.reply("{\"execute\":\"system_reset\"}").get("return"));
+            assertEquals(RunOutcome.systemReset(), control.outcome().get(10, TimeUnit.SECONDS));
+            Map<String, Object> reset = c.next();
+            assertEquals("RESET", reset.get("event"));
+            assertEquals(Map.of("guest", false, "reason", "host-qmp-system-reset"), reset.get("data"));
+            assertEquals("running", map(c.reply("{\"execute\":\"query-status\"}").get("return")).get("status"));
+            control.finish(RunOutcome.quit());
+            assertEquals("SHUTDOWN", c.next().get("event"));
+            assertEquals("GenericError", errorClass(c.reply("{\"execute\":\"system_reset\"}")),
+                    "no reset after the end");
+        }
+    }
+
+    @Test
     void upToTheLimitClientsAreServedAtOnceAndOneMoreIsTurnedAway() throws Exception {
         Path p = dir.resolve("vm.qmp");
         RunControl control = new RunControl(false);
