@@ -209,11 +209,7 @@ class Arm64KvmBootLabTest {
 
     @Test
     void sigtermStopsARunningGuestAndTheVmmExits() throws Exception {
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"), Main.class.getName(),
-                "-m", "256M", "-smp", "2", "-kernel", kernel.toString(), "-initrd", initramfs.toString(),
-                "-append", "console=ttyAMA0 quiet vfio4j_idle"));
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        Process p = childVmm("vfio4j_idle");
         try {
             StringBuilder seen = new StringBuilder();
             assertTimeoutPreemptively(BOOT_LIMIT,
@@ -232,11 +228,7 @@ class Arm64KvmBootLabTest {
 
     @Test
     void aGuestThatRebootsBootsAgainOnAFreshVmWithEveryVcpu() throws Exception {
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"), Main.class.getName(),
-                "-m", "256M", "-smp", "2", "-kernel", kernel.toString(), "-initrd", initramfs.toString(),
-                "-append", "console=ttyAMA0 quiet vfio4j_reboot"));
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        Process p = childVmm("vfio4j_reboot");
         try {
             StringBuilder seen = new StringBuilder();
             for (int boot = 1; boot <= 3; boot++) {
@@ -256,6 +248,15 @@ class Arm64KvmBootLabTest {
         } finally {
             p.destroyForcibly();
         }
+    }
+
+    /** machine-virt as a child process (for SIGTERM and runs that do not end by themselves), output merged. */
+    private static Process childVmm(String appendWord) throws IOException {
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"), Main.class.getName(),
+                "-m", "256M", "-smp", "2", "-kernel", kernel.toString(), "-initrd", initramfs.toString(),
+                "-append", "console=ttyAMA0 quiet " + appendWord));
+        return new ProcessBuilder(cmd).redirectErrorStream(true).start();
     }
 
     private static int count(String text, String what) {
