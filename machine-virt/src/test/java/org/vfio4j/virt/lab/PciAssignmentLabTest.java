@@ -176,6 +176,49 @@ class PciAssignmentLabTest {
         assertNvmeWorks(r);
     }
 
+    /**
+     * A guest that reboots: each boot probes the nvme, writes and reads back through it and reboots; the VMM
+     * builds a fresh VM for each, releasing the device (VFIO resets it) and opening it again, and the second
+     * boot's I/O passes with its MSI-X interrupts counting. Then SIGTERM ends the run.
+     */
+    @Test
+    void anAssignedNvmeWorksAgainAfterTheGuestReboots(LabHost host) throws Exception {
+        host.bindToVfio(LabDevice.NVME);
+        List<String> args = new java.util.ArrayList<>(guest.args(List.of(nvme("")), "vfio4j_nvme vfio4j_reboot"));
+        assertTrue(args.remove("-no-reboot"), args::toString);
+        Process p = new ProcessBuilder(PciGuest.childCommand(args)).redirectErrorStream(true).start();
+        StringBuilder seen = new StringBuilder();
+        try {
+            for (int boot = 1; boot <= 2; boot++) {
+                int b = boot;
+                assertTimeoutPreemptively(PciGuest.BOOT_LIMIT,
+                        () -> ConsoleReader.readUntil(p.getInputStream(), seen, "VFIO4J-GUEST-REBOOTING"),
+                        () -> "boot " + b + " never reached its reboot:\n" + seen);
+            }
+            assertTrue(p.toHandle().destroy(), "SIGTERM could not be sent");
+            assertTrue(p.waitFor(60, TimeUnit.SECONDS), "the VMM did not end within 60 s of SIGTERM");
+            ConsoleReader.readUntil(p.getInputStream(), seen, null);
+            assertEquals(143, p.exitValue(), seen.toString());
+        } finally {
+            p.destroyForcibly();
+        }
+        String all = seen.toString();
+        System.out.println(all);
+        int again = all.indexOf("the guest reset; booting again");
+        assertTrue(again > 0, all);
+        String second = all.substring(again);
+        assertTrue(second.contains("pci-function 0000:00:01.0 0x1b36:0x0010 driver=nvme"), all);
+        java.util.regex.Matcher w = java.util.regex.Pattern.compile("nvme-write-md5=(\\w+)").matcher(second);
+        java.util.regex.Matcher r = java.util.regex.Pattern.compile("nvme-read-md5=(\\w+)").matcher(second);
+        assertTrue(w.find() && r.find(), "no I/O on the second boot\n" + all);
+        assertEquals(w.group(1), r.group(1), all);
+        java.util.regex.Matcher before = java.util.regex.Pattern.compile("nvme-irqs-before=(\\d+)").matcher(second);
+        java.util.regex.Matcher after = java.util.regex.Pattern.compile("nvme-irqs-after=(\\d+)").matcher(second);
+        assertTrue(before.find() && after.find(), all);
+        assertTrue(Long.parseLong(after.group(1)) > Long.parseLong(before.group(1)),
+                "the nvme's interrupts did not count on the second boot\n" + all);
+    }
+
     /** Test 6: without CAP_IPC_LOCK and with a memlock limit below guest RAM, the VMM says how much it needs. */
     @Test
     void aMemlockLimitBelowGuestRamIsRefusedWithTheSizeNeeded(LabHost host) throws Exception {

@@ -10,6 +10,7 @@
 #                    address), move it back, rebind the driver and repeat the write/read check (prefix moved-)
 #   vfio4j_flr       then reset the nvme by FLR (reset_method=flr, reset=1) and repeat the write/read check
 #   vfio4j_e1000e    bring the e1000e's interface up and print its carrier once it is up (or after 30 s)
+#   vfio4j_reboot    after the above, reboot (PSCI SYSTEM_RESET) instead of powering off, on every boot
 #   vfio4j_nvme_loop after the above, keep writing and reading the nvme until killed (for the kill -9 test);
 #                    with vfio4j_panic_ms=MS the guest panics MS ms into the loop instead (init exits)
 #   vfio4j_hostile   before all of the above (with the hostile-guest helper at /bin/hostile, HostileGuestLabTest):
@@ -178,6 +179,11 @@ case "$cmd" in *" vfio4j_nvme_loop "*)
   fi
   echo VFIO4J-IO-LOOP
   while :; do nvme_io >/dev/null 2>&1; done ;;
+esac
+case "$cmd" in *" vfio4j_reboot "*)
+  echo VFIO4J-GUEST-REBOOTING
+  $b sync
+  $b reboot -f ;;                   # PSCI SYSTEM_RESET: every boot does its checks and reboots again
 esac
 echo VFIO4J-GUEST-DONE
 $b sync
