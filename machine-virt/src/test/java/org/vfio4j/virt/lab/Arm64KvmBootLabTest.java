@@ -2,7 +2,6 @@ package org.vfio4j.virt.lab;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -47,8 +46,6 @@ import org.vfio4j.virt.Main;
 @Tag("aarch64")
 class Arm64KvmBootLabTest {
     private static final Duration BOOT_LIMIT = Duration.ofMinutes(10);
-    /** Set by the aarch64 lab for the commands it runs: the lab kernel's Image, shared at the same path. */
-    private static final String KERNEL_ENV = "VFIO4J_LAB_KERNEL";
     private static final String APPEND = "console=ttyAMA0 panic=-1 quiet";
     private static final long RAM_BYTES = 512L << 20;
     private static Path kernel = Path.of("");
@@ -56,10 +53,7 @@ class Arm64KvmBootLabTest {
 
     @BeforeAll
     static void guestFiles() throws Exception {
-        String k = System.getenv(KERNEL_ENV);
-        assertNotNull(k, "$" + KERNEL_ENV + " is not set: this class runs in the aarch64 lab, which sets it");
-        kernel = Path.of(k);
-        assertTrue(Files.isRegularFile(kernel), "$" + KERNEL_ENV + " names " + kernel + ", which is not a file");
+        kernel = LabKernel.image();
         initramfs = GuestInitramfs.build(GuestInitramfs.LAB_BUSYBOX, Files.createTempDirectory("vfio4j-guest-")
                 .resolve("initramfs.cpio"));
     }

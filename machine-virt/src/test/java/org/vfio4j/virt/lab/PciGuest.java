@@ -1,8 +1,6 @@
 package org.vfio4j.virt.lab;
 
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -26,7 +24,6 @@ import org.vfio4j.virt.Main;
 final class PciGuest {
     static final Duration BOOT_LIMIT = Duration.ofMinutes(10);
     static final String MEMORY = "256M";
-    private static final String KERNEL_ENV = "VFIO4J_LAB_KERNEL";
 
     final Path kernel;
     final Path initramfs;
@@ -43,10 +40,7 @@ final class PciGuest {
 
     /** The same with another init script and executables in {@code /bin}. */
     static PciGuest prepare(String initResource, java.util.Map<String, byte[]> binaries) throws Exception {
-        String k = System.getenv(KERNEL_ENV);
-        assertNotNull(k, "$" + KERNEL_ENV + " is not set: this class runs in the aarch64 lab, which sets it");
-        Path kernel = Path.of(k);
-        assertTrue(Files.isRegularFile(kernel), "$" + KERNEL_ENV + " names " + kernel + ", which is not a file");
+        Path kernel = LabKernel.image();
         Path cpio = GuestInitramfs.build(GuestInitramfs.LAB_BUSYBOX,
                 Files.createTempDirectory("vfio4j-pci-guest-").resolve("initramfs.cpio"), initResource, binaries);
         return new PciGuest(kernel, cpio);

@@ -2,7 +2,6 @@ package org.vfio4j.virt.lab;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -62,7 +61,6 @@ import com.google.inject.Injector;
 @Tag("aarch64")
 class Pl031PassthroughLabTest {
     private static final Duration BOOT_LIMIT = Duration.ofMinutes(10);
-    private static final String KERNEL_ENV = "VFIO4J_LAB_KERNEL";
     private static final String PL031 = "9010000.pl031";
     private static final Path AMBA = Path.of("/sys/bus/amba");
     private static final Path DEVICE = AMBA.resolve("devices").resolve(PL031);
@@ -75,9 +73,7 @@ class Pl031PassthroughLabTest {
 
     @BeforeAll
     static void takeThePl031FromTheHost() throws Exception {
-        String k = System.getenv(KERNEL_ENV);
-        assertNotNull(k, "$" + KERNEL_ENV + " is not set: this class runs in the aarch64 lab, which sets it");
-        kernel = Path.of(k);
+        kernel = LabKernel.image();
         initramfs = GuestInitramfs.build(GuestInitramfs.LAB_BUSYBOX, Files.createTempDirectory("vfio4j-guest-")
                 .resolve("initramfs.cpio"));
         assertEquals("rtc-pl031", driver(), "the lab host's PL031 should start on its own driver");

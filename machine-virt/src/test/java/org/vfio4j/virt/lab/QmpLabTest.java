@@ -1,7 +1,6 @@
 package org.vfio4j.virt.lab;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -40,7 +39,6 @@ import org.vfio4j.lab.LabTest;
 @Tag("aarch64")
 class QmpLabTest {
     private static final Duration LIMIT = Duration.ofMinutes(5);
-    private static final String KERNEL_ENV = "VFIO4J_LAB_KERNEL";
     /** Rounds per VMM: one in the test command, more for the figures ({@code bench/qmp-compare.sh} runs 5). */
     private static final int ROUNDS = Math.max(1, Integer.getInteger("vfio4j.qmp.rounds", 1));
     private static Path kernel = Path.of("");
@@ -49,9 +47,7 @@ class QmpLabTest {
 
     @BeforeAll
     static void guestFiles() throws Exception {
-        String k = System.getenv(KERNEL_ENV);
-        assertNotNull(k, "$" + KERNEL_ENV + " is not set: this class runs in the aarch64 lab, which sets it");
-        kernel = Path.of(k);
+        kernel = LabKernel.image();
         Path dir = Files.createTempDirectory("vfio4j-qmp-");
         initramfs = GuestInitramfs.build(GuestInitramfs.LAB_BUSYBOX, dir.resolve("initramfs.cpio"));
         script = dir.resolve("qmp-lifecycle.py");
