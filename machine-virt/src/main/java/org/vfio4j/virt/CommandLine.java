@@ -59,7 +59,8 @@ public record CommandLine(MachineConfig config, boolean usage, @Nullable DeviceS
             """.formatted(Gicv3.maxCpus());
 
     private static final List<String> OPTIONS = List.of("-m", "-smp", "-kernel", "-initrd", "-append", "-device",
-            "-machine", "-M", "-plugins", "-object", "-mem-path", "-qmp", "-chardev", "-mon", "-S", "-no-reboot", "-name", "-pidfile", "-version");
+            "-machine", "-M", "-plugins", "-object", "-mem-path", "-qmp", "-chardev", "-mon", "-S", "-no-reboot",
+            "-name", "-pidfile", "-version");
 
     /** A {@code -object memory-backend-*}: what backs it and how large it is. */
     private record Backend(String option, RamBackend backend, long size) {
@@ -96,11 +97,10 @@ public record CommandLine(MachineConfig config, boolean usage, @Nullable DeviceS
                 continue;
             }
             if (opt.equals("-version") || opt.equals("--version")) {
-                return new CommandLine(new MachineConfig(ram, cpus, null, null, "", List.of(), null, plugins), false,
-                        null, ControlOptions.NONE, true);
+                return new CommandLine(noGuest(ram, cpus, plugins), false, null, ControlOptions.NONE, true);
             }
             if (opt.equals("-h") || opt.equals("-help") || opt.equals("--help")) {
-                return new CommandLine(new MachineConfig(ram, cpus, null, null, "", List.of(), null, plugins), true, null);
+                return new CommandLine(noGuest(ram, cpus, plugins), true, null);
             }
             if (!OPTIONS.contains(opt)) {
                 throw new UsageException(opt.startsWith("-") ? "unknown option '" + opt + "'; accepted: " + String.join(" ", OPTIONS)
@@ -333,6 +333,11 @@ public record CommandLine(MachineConfig config, boolean usage, @Nullable DeviceS
             }
         }
         return new @Nullable String[] {dump, backend};
+    }
+
+    /** The configuration of an invocation that stops at {@code -help} or {@code -version}: no guest files. */
+    private static MachineConfig noGuest(long ram, int cpus, List<Path> plugins) {
+        return new MachineConfig(ram, cpus, null, null, "", List.of(), null, plugins);
     }
 
     /** QEMU's {@code -name [guest=]NAME}; its thread and process options are refused, not ignored. */

@@ -75,16 +75,12 @@ public final class PciRootBus {
     }
 
     /** The functions present now, by device number (what QMP's {@code query-pci} lists). */
-    public List<Present> present() {
+    public synchronized List<Present> present() {
         List<Present> out = new ArrayList<>();
         for (int s = 0; s < SLOTS; s++) {
             PciFunction f = present.get(s);
             if (f != null) {
-                String id;
-                synchronized (this) {
-                    id = owners.getOrDefault(s, "");
-                }
-                out.add(new Present(s, id, f));
+                out.add(new Present(s, owners.getOrDefault(s, ""), f));
             }
         }
         return out;

@@ -74,14 +74,14 @@ public final class KvmRunner implements MachineRunner {
         }, "virt-sigterm");
         Runtime.getRuntime().addShutdownHook(hook);
         try {
-            Preboot next = preboot;
+            Preboot setup = preboot;
             while (true) {
-                end = boot(next, machine, dtb, out, err);
-                if (!end.isReset() || control.ended() != null || !control.rebooted()) {
+                end = boot(setup, machine, dtb, out, err);
+                if (!end.isReset() || !control.rebooted()) {   // rebooted() is false once the run has ended
                     break;
                 }
                 err.println(end.message() + "; booting again");
-                next = Preboot.onDemand(machine.config());
+                setup = Preboot.onDemand(machine.config());
             }
         } catch (Preboot.Failure e) {
             end = e.outcome();
@@ -107,9 +107,9 @@ public final class KvmRunner implements MachineRunner {
     }
 
     /** One boot on a VM of its own, until the guest powers off or resets or the run ends; the VM is closed after. */
-    private RunOutcome boot(Preboot preboot, AssembledMachine machine, byte[] dtb, PrintStream out, PrintStream err)
+    private RunOutcome boot(Preboot setup, AssembledMachine machine, byte[] dtb, PrintStream out, PrintStream err)
             throws Preboot.Failure, DeviceException {
-        try (PreparedVm prepared = preboot.join()) {
+        try (PreparedVm prepared = setup.join()) {
             try {
                 if (!prepared.layout().sameAs(machine.boot())) {
                     return RunOutcome.failed("the kernel or initrd changed while the VMM started (loaded as "

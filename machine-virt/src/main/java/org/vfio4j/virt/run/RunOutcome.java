@@ -26,7 +26,7 @@ public record RunOutcome(int status, String message, String reason) {
         return reason.equals("guest-reset") || reason.equals("host-qmp-system-reset");
     }
 
-    /** PSCI SYSTEM_RESET from vCPU {@code cpu}; with {@code -no-reboot} the run's end (status 1, as before). */
+    /** PSCI SYSTEM_RESET from vCPU {@code cpu}; with {@code -no-reboot} the run's end, status 1. */
     static RunOutcome guestReset(int cpu) {
         return new RunOutcome(1, "virt: vCPU " + cpu + ": the guest reset", "guest-reset");
     }
