@@ -14,7 +14,7 @@ public final class Errno {
     public static final int EPERM = 1, ENOENT = 2, ESRCH = 3, EINTR = 4, EIO = 5, ENXIO = 6, E2BIG = 7,
             EBADF = 9, EAGAIN = 11, ENOMEM = 12, EACCES = 13, EFAULT = 14, EBUSY = 16, EEXIST = 17,
             ENODEV = 19, ENOTDIR = 20, EINVAL = 22, ENFILE = 23, EMFILE = 24, ENOTTY = 25, ENOSPC = 28,
-            ESPIPE = 29, ERANGE = 34, ENOSYS = 38, EOPNOTSUPP = 95;
+            ESPIPE = 29, ERANGE = 34, ENOSYS = 38, EMSGSIZE = 90, EOPNOTSUPP = 95, EADDRINUSE = 98;
 
     private static final Map<Integer, String> NAMES = Map.ofEntries(
             Map.entry(1, "EPERM"), Map.entry(2, "ENOENT"), Map.entry(3, "ESRCH"), Map.entry(4, "EINTR"),
@@ -28,7 +28,8 @@ public final class Errno {
             Map.entry(33, "EDOM"), Map.entry(34, "ERANGE"), Map.entry(35, "EDEADLK"), Map.entry(36, "ENAMETOOLONG"),
             Map.entry(37, "ENOLCK"), Map.entry(38, "ENOSYS"), Map.entry(39, "ENOTEMPTY"), Map.entry(40, "ELOOP"),
             Map.entry(61, "ENODATA"), Map.entry(62, "ETIME"), Map.entry(75, "EOVERFLOW"),
-            Map.entry(95, "EOPNOTSUPP"), Map.entry(110, "ETIMEDOUT"), Map.entry(122, "EDQUOT"));
+            Map.entry(90, "EMSGSIZE"), Map.entry(95, "EOPNOTSUPP"), Map.entry(98, "EADDRINUSE"),
+            Map.entry(110, "ETIMEDOUT"), Map.entry(122, "EDQUOT"));
 
     private Errno() {
     }

@@ -17,7 +17,7 @@ import java.util.List;
  * reader can grep one against the other.
  *
  * <p>Why one place: every wrapper class builds its ioctl argument from these layouts; the unit test
- * {@code VfioAbiHeaderTest} compiles a C program against the build host's {@code /usr/include/linux/vfio.h}
+ * {@code AbiHeaderTest} compiles a C program against the build host's {@code /usr/include/linux/vfio.h}
  * and checks every size and offset in {@link #STRUCTS} and every public constant (ioctl numbers, flags) here.
  */
 public final class VfioAbi {
