@@ -107,7 +107,7 @@ class XgmacDmaTest {
         pci.group().openDevice("0000:01:00.0");
         AssignedPlatformDevice eth = model.start(PLACEMENT, mmio, new FakeIrq.Router(true), new FakeIrq.Lines(), vfio);
 
-        assertSame(pci.group().container(), eth.device().group().container(), "one container for both");
+        assertSame(pci.group().container(), eth.device().group().orElseThrow().container(), "one container for both");
         assertEquals(List.of(new FakeVfioKernel.Mapping(RAM_BASE, RAM_SIZE, ram.address(),
                 VfioAbi.VFIO_DMA_MAP_FLAG_READ | VfioAbi.VFIO_DMA_MAP_FLAG_WRITE)), k.mappings(),
                 "all of guest RAM, once, at the guest physical address");

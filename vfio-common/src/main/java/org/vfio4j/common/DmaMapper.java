@@ -15,6 +15,10 @@ import java.util.Set;
 import org.eclipse.jdt.annotation.Nullable;
 
 import org.vfio4j.common.sys.Errno;
+import org.vfio4j.common.sys.IommufdAbi;
+import org.vfio4j.common.sys.IommufdAbi.IoasMap;
+import org.vfio4j.common.sys.IommufdAbi.IoasUnmap;
+import org.vfio4j.common.sys.Native;
 import org.vfio4j.common.sys.VfioAbi;
 import org.vfio4j.common.sys.VfioAbi.DmaMap;
 import org.vfio4j.common.sys.VfioAbi.DmaUnmap;
@@ -29,7 +33,10 @@ import org.vfio4j.common.sys.VfioAbi.DmaUnmap;
  */
 final class DmaMapper {
     private final Kernel kernel;
-    private final int containerFd;
+    /** The container fd (Type1), or the iommufd fd. */
+    private final int fd;
+    /** The IOAS in {@link #fd} that mappings go to, or -1 for a Type1 container. */
+    private final int ioasId;
     private final IovaIndex byIova = new IovaIndex();
     /** An upper bound (unsigned) of the end of every mapping: IOVAs at or above it overlap nothing. */
     private long maxEnd;
@@ -42,15 +49,32 @@ final class DmaMapper {
     // An automatic arena: a shared one would make every ioctl acquire and release it (two atomic updates per
     // call); these two structs are only used under this object's lock and are freed with it.
     private final Arena argArena = Arena.ofAuto();
-    private final MemorySegment mapArg = argArena.allocate(DmaMap.LAYOUT);
-    private final MemorySegment unmapArg = argArena.allocate(DmaUnmap.LAYOUT);
+    private final MemorySegment mapArg;
+    private final MemorySegment unmapArg;
     private boolean closed;
 
+    /** The mappings of a Type1 container. */
     DmaMapper(Kernel kernel, int containerFd) {
         this.kernel = kernel;
-        this.containerFd = containerFd;
+        this.fd = containerFd;
+        this.ioasId = -1;
+        mapArg = argArena.allocate(DmaMap.LAYOUT);
+        unmapArg = argArena.allocate(DmaUnmap.LAYOUT);
         DmaMap.ARGSZ.set(mapArg, (int) DmaMap.LAYOUT.byteSize());
         DmaUnmap.ARGSZ.set(unmapArg, (int) DmaUnmap.LAYOUT.byteSize());
+    }
+
+    /** The mappings of IOAS {@code ioasId} of the iommufd {@code iommufd}. */
+    DmaMapper(Kernel kernel, int iommufd, int ioasId) {
+        this.kernel = kernel;
+        this.fd = iommufd;
+        this.ioasId = ioasId;
+        mapArg = argArena.allocate(IoasMap.LAYOUT);
+        unmapArg = argArena.allocate(IoasUnmap.LAYOUT);
+        IoasMap.SIZE.set(mapArg, (int) IoasMap.LAYOUT.byteSize());
+        IoasMap.IOAS_ID.set(mapArg, ioasId);
+        IoasUnmap.SIZE.set(unmapArg, (int) IoasUnmap.LAYOUT.byteSize());
+        IoasUnmap.IOAS_ID.set(unmapArg, ioasId);
     }
 
     /**
@@ -93,13 +117,10 @@ final class DmaMapper {
             throw VfioException.refused(op(size, iova), "it overlaps the existing " + describe(clash)
                     + "; close that mapping first or choose a free IOVA");
         }
-        DmaMap.FLAGS.set(mapArg, flags);
-        DmaMap.VADDR.set(mapArg, address);
-        DmaMap.IOVA.set(mapArg, iova);
-        DmaMap.SIZE.set(mapArg, size);
-        int r = kernel.ioctl(containerFd, VfioAbi.VFIO_IOMMU_MAP_DMA, mapArg);
+        int r = kernelMap(flags, address, iova, size);
         if (r < 0) {
-            throw new VfioException("VFIO_IOMMU_MAP_DMA of " + size + " bytes at IOVA " + Check.hex(iova), -r, advice(-r, size));
+            throw new VfioException(mapOp() + " of " + size + " bytes at IOVA " + Check.hex(iova), -r,
+                    advice(-r, size, ioasId >= 0));
         }
         ArenaTie tie = lastTie;
         if (tie == null || tie.scope != scope) {
@@ -124,6 +145,47 @@ final class DmaMapper {
             MemorySegment.NULL.reinterpret(owner, tie);
         }
         return gen;
+    }
+
+    /** One map ioctl: {@code flags} are VFIO_DMA_MAP_FLAG_* bits, translated for an IOAS. */
+    private int kernelMap(int flags, long address, long iova, long size) {
+        if (ioasId < 0) {
+            DmaMap.FLAGS.set(mapArg, flags);
+            DmaMap.VADDR.set(mapArg, address);
+            DmaMap.IOVA.set(mapArg, iova);
+            DmaMap.SIZE.set(mapArg, size);
+            return kernel.ioctl(fd, VfioAbi.VFIO_IOMMU_MAP_DMA, mapArg);
+        }
+        IoasMap.FLAGS.set(mapArg, IommufdAbi.IOMMU_IOAS_MAP_FIXED_IOVA
+                | ((flags & VfioAbi.VFIO_DMA_MAP_FLAG_READ) != 0 ? IommufdAbi.IOMMU_IOAS_MAP_READABLE : 0)
+                | ((flags & VfioAbi.VFIO_DMA_MAP_FLAG_WRITE) != 0 ? IommufdAbi.IOMMU_IOAS_MAP_WRITEABLE : 0));
+        IoasMap.USER_VA.set(mapArg, address);
+        IoasMap.LENGTH.set(mapArg, size);
+        IoasMap.IOVA.set(mapArg, iova);
+        return kernel.ioctl(fd, IommufdAbi.IOMMU_IOAS_MAP, mapArg);
+    }
+
+    /** One unmap ioctl; returns the bytes the kernel unmapped, or {@code -errno}. */
+    private long kernelUnmap(long iova, long size) {
+        if (ioasId < 0) {
+            DmaUnmap.FLAGS.set(unmapArg, 0);
+            DmaUnmap.IOVA.set(unmapArg, iova);
+            DmaUnmap.SIZE.set(unmapArg, size);
+            int r = kernel.ioctl(fd, VfioAbi.VFIO_IOMMU_UNMAP_DMA, unmapArg);
+            return r < 0 ? r : (long) DmaUnmap.SIZE.get(unmapArg);
+        }
+        IoasUnmap.IOVA.set(unmapArg, iova);
+        IoasUnmap.LENGTH.set(unmapArg, size);
+        int r = kernel.ioctl(fd, IommufdAbi.IOMMU_IOAS_UNMAP, unmapArg);
+        return r < 0 ? r : (long) IoasUnmap.LENGTH.get(unmapArg);
+    }
+
+    private String mapOp() {
+        return ioasId < 0 ? "VFIO_IOMMU_MAP_DMA" : "IOMMU_IOAS_MAP";
+    }
+
+    private String unmapOp() {
+        return ioasId < 0 ? "VFIO_IOMMU_UNMAP_DMA" : "IOMMU_IOAS_UNMAP";
     }
 
     /** Built only when something fails: the happy path allocates no strings. */
@@ -262,18 +324,14 @@ final class DmaMapper {
         if (closed) {
             return; // the kernel dropped every mapping with the container
         }
-        DmaUnmap.FLAGS.set(unmapArg, 0);
-        DmaUnmap.IOVA.set(unmapArg, iova);
-        DmaUnmap.SIZE.set(unmapArg, size);
-        int r = kernel.ioctl(containerFd, VfioAbi.VFIO_IOMMU_UNMAP_DMA, unmapArg);
-        if (r < 0) {
-            throw new VfioException("VFIO_IOMMU_UNMAP_DMA of " + size + " bytes at IOVA " + Check.hex(iova), -r,
+        long done = kernelUnmap(iova, size);
+        if (done < 0) {
+            throw new VfioException(unmapOp() + " of " + size + " bytes at IOVA " + Check.hex(iova), (int) -done,
                     "the mapping is forgotten on the Java side; closing the container releases whatever the kernel "
                             + "still holds");
         }
-        long done = (long) DmaUnmap.SIZE.get(unmapArg);
         if (done != size) {
-            throw new VfioException("VFIO_IOMMU_UNMAP_DMA of " + size + " bytes at IOVA " + Check.hex(iova), 0,
+            throw new VfioException(unmapOp() + " of " + size + " bytes at IOVA " + Check.hex(iova), 0,
                     "the kernel unmapped " + done + " bytes instead of " + size
                             + "; another mapping may have been made behind vfio4j's back");
         }
@@ -287,6 +345,36 @@ final class DmaMapper {
             } catch (VfioException e) {
                 // keep going: the remaining mappings must still be released (the entry is already gone)
             }
+        }
+    }
+
+    /**
+     * Allocates {@code size} bytes (rounded up to the IOMMU page size) of zeroed anonymous memory, maps it at the
+     * lowest free IOVA and adds the buffer to {@code open}, which its close takes it out of.
+     */
+    DmaBuffer allocate(IommuInfo info, long size, Set<DmaPermission> permissions, Set<DmaBuffer> open) {
+        if (size <= 0) {
+            throw new IllegalArgumentException("DMA buffer size must be positive, got " + size);
+        }
+        long page = info.minPageSize();
+        long len = (size + page - 1) & -page;
+        DmaPermission.mapFlags(permissions, false); // refuse bad permissions before allocating anything
+        List<IovaRange> valid = info.iovaRanges().isEmpty() ? List.of(new IovaRange(0, (1L << 39) - 1)) : info.iovaRanges();
+        long iova = findFree(valid, len, page).orElseThrow(() -> VfioException.refused("DMA buffer of " + len
+                + " bytes", "no free IOVA range that large inside " + valid + "; free other buffers first"));
+        Arena arena = Arena.ofShared();
+        try {
+            long addr = Native.mmap(len, Native.PROT_READ | Native.PROT_WRITE, Native.MAP_PRIVATE | Native.MAP_ANONYMOUS, -1, 0);
+            if (Native.failed(addr)) {
+                throw new VfioException("mmap of " + len + " anonymous bytes", (int) -addr, "the process is out of memory");
+            }
+            MemorySegment seg = MemorySegment.ofAddress(addr).reinterpret(len, arena, s -> Native.munmap(addr, len));
+            DmaBuffer b = new DmaBuffer(arena, map(arena, seg, iova, permissions, info), open::remove);
+            open.add(b);
+            return b;
+        } catch (RuntimeException e) {
+            arena.close();
+            throw e;
         }
     }
 
@@ -310,12 +398,13 @@ final class DmaMapper {
         closed = true;
     }
 
-    static String advice(int errno, long size) {
+    static String advice(int errno, long size, boolean iommufd) {
         return switch (errno) {
             case Errno.ENOMEM, Errno.EPERM -> "mapping pins memory, which counts against RLIMIT_MEMLOCK (now "
-                    + memlockLimit() + "); raise it to cover all DMA memory plus " + size
+                    + memlockLimit() + (iommufd ? ", charged to the user: every process of this user with pinned "
+                    + "memory counts" : "") + "); raise it to cover all DMA memory plus " + size
                     + " bytes (ulimit -l, prlimit --memlock, or LimitMEMLOCK= in a systemd unit)";
-            case Errno.EEXIST -> "the kernel already has a mapping in this IOVA range";
+            case Errno.EEXIST, Errno.EADDRINUSE -> "the kernel already has a mapping in this IOVA range";
             case Errno.ENOSPC -> "the kernel's limit on the number of DMA mappings was reached "
                     + "(vfio_iommu_type1 dma_entry_limit); use fewer, larger mappings";
             case Errno.EINVAL -> "the kernel rejected the range (alignment, or outside the valid IOVA ranges)";

@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.stream.Stream;
 
@@ -81,6 +82,25 @@ public final class IommuGroups {
             }
         }
         return OptionalInt.empty();
+    }
+
+    /**
+     * The VFIO cdev of the device named {@code name} ({@code vfioN}, under {@code /dev/vfio/devices}), which sysfs
+     * lists in the device's {@code vfio-dev} directory while it is bound to a VFIO driver on a kernel with
+     * {@code CONFIG_VFIO_DEVICE_CDEV}.
+     */
+    public Optional<String> cdevOf(String name) {
+        for (String bus : List.of("pci", "platform", "amba", "fsl-mc")) {
+            Path dir = sys.resolve("bus/" + bus + "/devices/" + name + "/vfio-dev");
+            if (Files.isDirectory(dir)) {
+                try (Stream<Path> s = Files.list(dir)) {
+                    return s.map(p -> p.getFileName().toString()).filter(n -> n.matches("vfio[0-9]+")).findFirst();
+                } catch (IOException e) {
+                    return Optional.empty();
+                }
+            }
+        }
+        return Optional.empty();
     }
 
     /** The device named {@code name} on any bus, or null when sysfs has no such device. */

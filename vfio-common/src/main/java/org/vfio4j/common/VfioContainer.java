@@ -33,7 +33,7 @@ import org.vfio4j.common.sys.VfioAbi;
  * }
  * }
  */
-public final class VfioContainer implements AutoCloseable {
+public final class VfioContainer implements DmaSpace {
     private static final Path DEV_VFIO = Path.of("/dev/vfio");
 
     private final Kernel kernel;
@@ -43,7 +43,7 @@ public final class VfioContainer implements AutoCloseable {
     private final List<VfioGroup> groups = new ArrayList<>();
     private final DmaMapper dma;
     /** Buffers this container allocated and that are still open: closed with the container, memory included. */
-    private final java.util.Set<DmaBuffer> buffers = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private final Set<DmaBuffer> buffers = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private @Nullable IommuType iommuType;
     /**
      * The IOMMU info as of the last query, set only once the backend is known to map DMA. Volatile so that
@@ -245,6 +245,7 @@ public final class VfioContainer implements AutoCloseable {
      * VFIO_IOMMU_GET_INFO with its capabilities (valid IOVA ranges, DMA mappings available), asked of the
      * kernel now: the number of mappings available changes with every map and unmap.
      */
+    @Override
     public synchronized IommuInfo iommuInfo() {
         iommuInfo = null;
         return cachedIommuInfo();
@@ -288,24 +289,13 @@ public final class VfioContainer implements AutoCloseable {
         throw VfioException.refused("VFIO_IOMMU_GET_INFO", "the kernel kept asking for a larger buffer");
     }
 
-    /**
-     * Maps {@code segment} for device access at {@code iova}. The IOVA is checked against the valid ranges and
-     * existing mappings before the kernel is asked; the mapping is unmapped by {@link DmaMapping#close()}, by
-     * closing {@code owner} (the arena that allocated the segment) or by closing this container.
-     *
-     * @see DmaPermission for how READ/WRITE/EXEC/NO_EXEC map onto the kernel
-     */
+    @Override
     public DmaMapping map(Arena owner, MemorySegment segment, long iova, Set<DmaPermission> permissions) {
         IommuInfo info = iommuInfo;
         return dma.map(owner, segment, iova, permissions, info != null ? info : dmaInfo("DMA map"));
     }
 
-    /**
-     * Unmaps every mapping inside {@code [iova, iova + size)}, as a vIOMMU or a memory listener reports
-     * unmaps: by range, without the handles. Returns how many mappings there were (0 is not an error). Refused
-     * before anything changes when a mapping crosses either end of the range: the IOMMU cannot unmap part of
-     * one. Handles of the unmapped mappings report {@link DmaMapping#isLive()} false.
-     */
+    @Override
     public int unmap(long iova, long size) {
         if (size <= 0) {
             throw new IllegalArgumentException("DMA unmap size must be positive, got " + size);
@@ -313,41 +303,15 @@ public final class VfioContainer implements AutoCloseable {
         return dma.unmap(iova, size);
     }
 
-    /**
-     * A new arena whose close unmaps this container's mappings of its memory before freeing it: the cheapest
-     * owner for memory mapped with {@link #map} (no per-mapping registration on the arena; see {@link DmaArena}).
-     */
+    @Override
     public DmaArena newDmaArena() {
         Check.open(closed, this);
         return new DmaArena(dma);
     }
 
-    /** Allocates {@code size} bytes (rounded up to the IOMMU page size) of zeroed memory mapped at a free IOVA. */
+    @Override
     public DmaBuffer allocate(long size, Set<DmaPermission> permissions) {
-        IommuInfo info = dmaInfo("DMA buffer of " + size + " bytes");
-        if (size <= 0) {
-            throw new IllegalArgumentException("DMA buffer size must be positive, got " + size);
-        }
-        long page = info.minPageSize();
-        long len = (size + page - 1) & -page;
-        DmaPermission.mapFlags(permissions, false); // refuse bad permissions before allocating anything
-        List<IovaRange> valid = info.iovaRanges().isEmpty() ? List.of(new IovaRange(0, (1L << 39) - 1)) : info.iovaRanges();
-        long iova = dma.findFree(valid, len, page).orElseThrow(() -> VfioException.refused("DMA buffer of " + len
-                + " bytes", "no free IOVA range that large inside " + valid + "; free other buffers first"));
-        Arena arena = Arena.ofShared();
-        try {
-            long addr = Native.mmap(len, Native.PROT_READ | Native.PROT_WRITE, Native.MAP_PRIVATE | Native.MAP_ANONYMOUS, -1, 0);
-            if (Native.failed(addr)) {
-                throw new VfioException("mmap of " + len + " anonymous bytes", (int) -addr, "the process is out of memory");
-            }
-            MemorySegment seg = MemorySegment.ofAddress(addr).reinterpret(len, arena, s -> Native.munmap(addr, len));
-            DmaBuffer b = new DmaBuffer(arena, map(arena, seg, iova, permissions), buffers::remove);
-            buffers.add(b);
-            return b;
-        } catch (RuntimeException e) {
-            arena.close();
-            throw e;
-        }
+        return dma.allocate(dmaInfo("DMA buffer of " + size + " bytes"), size, permissions, buffers);
     }
 
     private synchronized IommuInfo dmaInfo(String op) {
@@ -359,7 +323,7 @@ public final class VfioContainer implements AutoCloseable {
         return cachedIommuInfo();
     }
 
-    /** The live DMA mappings, in IOVA order. */
+    @Override
     public List<DmaMapping> mappings() {
         return dma.mappings();
     }

@@ -4,6 +4,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 import org.eclipse.jdt.annotation.Nullable;
 import org.vfio4j.common.sys.Errno;
@@ -29,7 +30,7 @@ import org.vfio4j.common.sys.VfioAbi;
  * }
  */
 public abstract class VfioDevice implements AutoCloseable {
-    private final VfioGroup group;
+    private final DeviceHandle handle;
     private final String name;
     private final Kernel kernel;
     private final int fd;
@@ -40,10 +41,10 @@ public abstract class VfioDevice implements AutoCloseable {
 
     /** Takes ownership of the handle's fd and reads the device info (VFIO_DEVICE_GET_INFO). */
     protected VfioDevice(DeviceHandle handle) {
-        this.group = handle.group();
+        this.handle = handle;
         this.name = handle.name();
         this.fd = handle.fd();
-        this.kernel = group.container().kernel();
+        this.kernel = handle.kernel();
         this.info = queryInfo();
         this.regions = new @Nullable VfioRegion[info.numRegions()];
         this.irqs = new @Nullable VfioIrq[info.numIrqs()];
@@ -67,9 +68,19 @@ public abstract class VfioDevice implements AutoCloseable {
         return name;
     }
 
-    /** The group it was opened through. */
-    public final VfioGroup group() {
-        return group;
+    /** The group it was opened through; empty when it was opened through its cdev ({@link #ioas()}). */
+    public final Optional<VfioGroup> group() {
+        return handle.group();
+    }
+
+    /** The iommufd IOAS it is attached to; empty when it was opened through its group ({@link #group()}). */
+    public final Optional<IommufdIoas> ioas() {
+        return handle.ioas();
+    }
+
+    /** Where the device's DMA is mapped: its group's container, or the IOAS it is attached to. */
+    public final DmaSpace dmaSpace() {
+        return handle.group().<DmaSpace>map(VfioGroup::container).orElseGet(() -> handle.ioas().orElseThrow());
     }
 
     /** The kernel the device fd belongs to. */
@@ -248,7 +259,7 @@ public abstract class VfioDevice implements AutoCloseable {
                 kernel.close(fd);
             }
         }
-        group.deviceClosed(this);
+        handle.closed(this);
     }
 
     @Override

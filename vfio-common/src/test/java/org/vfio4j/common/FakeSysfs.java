@@ -46,4 +46,9 @@ public final class FakeSysfs {
         Files.createSymbolicLink(d.resolve("iommu_group"), g.getParent());
         Files.createSymbolicLink(busDir.resolve("devices/" + name), d);
     }
+
+    /** Gives device {@code name} the VFIO cdev {@code cdev} ({@code vfioN}), as a kernel with device cdevs shows it. */
+    public void cdev(String name, String cdev) throws IOException {
+        Files.createDirectories(sys.resolve("devices/pci0000:00/" + name + "/vfio-dev/" + cdev));
+    }
 }

@@ -14,6 +14,7 @@ import java.util.function.Supplier;
 
 import org.eclipse.jdt.annotation.Nullable;
 import org.vfio4j.common.sys.Errno;
+import org.vfio4j.common.sys.IommufdAbi;
 import org.vfio4j.common.sys.Native;
 import org.vfio4j.common.sys.VfioAbi;
 
@@ -90,10 +91,18 @@ public final class FakeVfioKernel implements VfioKernel {
         final List<Integer> regionFlags = new ArrayList<>();
         final List<int[]> irqs = new ArrayList<>();
 
+        final String cdev;
+
         Device(Group group, String name, int flags) {
             this.group = group;
             this.name = name;
             this.flags = flags;
+            this.cdev = "vfio" + nextCdev++;
+        }
+
+        /** The device's cdev name ({@code vfioN} under {@code /dev/vfio/devices}), numbered as devices are made. */
+        public String cdev() {
+            return cdev;
         }
 
         /** Adds a readable, writable region of {@code size} bytes (trapped: no mmap flag). */
@@ -131,7 +140,35 @@ public final class FakeVfioKernel implements VfioKernel {
         }
     }
 
-    private sealed interface Fd permits ContainerFd, GroupFd, DeviceFd {
+    final class Iommufd {
+        final Map<Integer, Ioas> ioas = new TreeMap<>();
+    }
+
+    final class Ioas {
+        final int id;
+        final TreeMap<Long, Mapping> mappings = new TreeMap<>();
+        final List<Device> devices = new ArrayList<>();
+
+        Ioas(int id) {
+            this.id = id;
+        }
+    }
+
+    private sealed interface Fd permits ContainerFd, GroupFd, DeviceFd, IommufdFd, CdevFd {
+    }
+
+    private record IommufdFd(Iommufd i) implements Fd {
+    }
+
+    /** A device opened through its cdev: usable once bound to an iommufd and attached to one of its IOASes. */
+    private static final class CdevFd implements Fd {
+        final Device d;
+        @Nullable Iommufd bound;
+        @Nullable Ioas attached;
+
+        CdevFd(Device d) {
+            this.d = d;
+        }
     }
 
     private record ContainerFd(Container c) implements Fd {
@@ -150,7 +187,10 @@ public final class FakeVfioKernel implements VfioKernel {
     private final Map<String, Integer> failures = new HashMap<>();
     private final Set<Integer> extensions = new java.util.HashSet<>(
             Set.of(VfioAbi.VFIO_TYPE1_IOMMU, VfioAbi.VFIO_TYPE1v2_IOMMU, VfioAbi.VFIO_NOIOMMU_IOMMU));
+    private final List<Iommufd> iommufds = new ArrayList<>();
     private int nextFd = 1000;
+    private int nextCdev;
+    private int nextObjectId = 1;
     private int interrupts;
     private long pageSizes = 0x40201000L; // 4 KiB, 2 MiB, 1 GiB
 
@@ -192,9 +232,16 @@ public final class FakeVfioKernel implements VfioKernel {
         calls.add(event);
     }
 
-    /** The mappings of every container still open, in IOVA order. */
+    /** The mappings of every container and IOAS still open, in IOVA order per container or IOAS. */
     public synchronized List<Mapping> mappings() {
-        return containers.stream().flatMap(c -> c.mappings.values().stream()).toList();
+        List<Mapping> out = new ArrayList<>(containers.stream().flatMap(c -> c.mappings.values().stream()).toList());
+        iommufds.forEach(i -> i.ioas.values().forEach(a -> out.addAll(a.mappings.values())));
+        return out;
+    }
+
+    /** An iommufd IOAS on this kernel, as {@link IommufdIoas#open()} makes one on the host's; cdevs from {@code sysfs}. */
+    public IommufdIoas openIommufd(IommuGroups sysfs) {
+        return IommufdIoas.open(new Kernel(this), sysfs);
     }
 
     /** How many fds are open (containers, groups, devices): 0 once everything was closed. */
@@ -248,6 +295,24 @@ public final class FakeVfioKernel implements VfioKernel {
         if (failing("open", e)) {
             return -e[0];
         }
+        if (path.equals("/dev/iommu")) {
+            Iommufd i = new Iommufd();
+            iommufds.add(i);
+            calls.add("open iommufd");
+            return newFd(new IommufdFd(i));
+        }
+        if (path.startsWith("/dev/vfio/devices/")) {
+            String cdev = Path.of(path).getFileName().toString();
+            for (Group g : groups.values()) {
+                for (Device d : g.devices.values()) {
+                    if (d.cdev.equals(cdev)) {
+                        calls.add("open cdev " + d.name);
+                        return newFd(new CdevFd(d));
+                    }
+                }
+            }
+            return -Errno.ENOENT;
+        }
         if (path.equals("/dev/vfio/vfio")) {
             Container c = new Container(nextFd);
             containers.add(c);
@@ -288,6 +353,18 @@ public final class FakeVfioKernel implements VfioKernel {
                 calls.add("close group " + gf.g().number);
             }
             case DeviceFd df -> calls.add("close device " + df.d().name);
+            case IommufdFd(Iommufd i) -> {
+                int left = i.ioas.values().stream().mapToInt(a -> a.mappings.size()).sum();
+                calls.add("close iommufd" + (left == 0 ? "" : " with " + left + " mappings left"));
+                iommufds.remove(i);
+            }
+            case CdevFd cf -> {
+                Ioas a = cf.attached;
+                if (a != null) {
+                    a.devices.remove(cf.d);
+                }
+                calls.add("close cdev " + cf.d.name);
+            }
         }
         return 0;
     }
@@ -341,6 +418,10 @@ public final class FakeVfioKernel implements VfioKernel {
             unset(g, c);
             return 0;
         }
+        if (f instanceof CdevFd cf && cf.bound != null && request == VfioAbi.VFIO_DEVICE_RESET) {
+            calls.add("VFIO_DEVICE_RESET " + cf.d.name);
+            return (cf.d.flags & VfioAbi.VFIO_DEVICE_FLAGS_RESET) != 0 ? 0 : -Errno.ENOTTY;
+        }
         if (f instanceof DeviceFd(Device d) && request == VfioAbi.VFIO_DEVICE_RESET) {
             calls.add("VFIO_DEVICE_RESET " + d.name);
             return (d.flags & VfioAbi.VFIO_DEVICE_FLAGS_RESET) != 0 ? 0 : -Errno.ENOTTY;
@@ -363,6 +444,8 @@ public final class FakeVfioKernel implements VfioKernel {
             case ContainerFd(Container c) -> container(c, request, s);
             case GroupFd(Group g) -> group(g, request, s);
             case DeviceFd(Device d) -> device(d, request, s);
+            case IommufdFd(Iommufd i) -> iommufd(i, request, s);
+            case CdevFd cf -> cdev(cf, request, s);
         };
     }
 
@@ -401,6 +484,134 @@ public final class FakeVfioKernel implements VfioKernel {
             return 0;
         }
         return -Errno.ENOTTY;
+    }
+
+    private int iommufd(Iommufd i, long request, MemorySegment s) {
+        if (request == IommufdAbi.IOMMU_IOAS_ALLOC) {
+            Ioas a = new Ioas(nextObjectId++);
+            i.ioas.put(a.id, a);
+            IommufdAbi.IoasAlloc.OUT_IOAS_ID.set(s, a.id);
+            calls.add("IOMMU_IOAS_ALLOC ioas " + a.id);
+            return 0;
+        }
+        if (request == IommufdAbi.IOMMU_DESTROY) {
+            Ioas a = i.ioas.get((int) IommufdAbi.Destroy.ID.get(s));
+            if (a == null) {
+                return -Errno.ENOENT;
+            }
+            if (!a.devices.isEmpty()) {
+                return -Errno.EBUSY;
+            }
+            i.ioas.remove(a.id);
+            calls.add("IOMMU_DESTROY ioas " + a.id + (a.mappings.isEmpty() ? "" : " with " + a.mappings.size()
+                    + " mappings left"));
+            return 0;
+        }
+        if (request == IommufdAbi.IOMMU_IOAS_IOVA_RANGES) {
+            Ioas a = i.ioas.get((int) IommufdAbi.IoasIovaRanges.IOAS_ID.get(s));
+            if (a == null) {
+                return -Errno.ENOENT;
+            }
+            // a fresh IOAS allows everything; an attached device reserves the x86 MSI window
+            List<long[]> ranges = a.devices.isEmpty() ? List.of(new long[] {0, -1})
+                    : List.of(new long[] {0, 0xfedf_ffffL}, new long[] {0xfef0_0000L, -1});
+            int room = (int) IommufdAbi.IoasIovaRanges.NUM_IOVAS.get(s);
+            IommufdAbi.IoasIovaRanges.NUM_IOVAS.set(s, ranges.size());
+            IommufdAbi.IoasIovaRanges.OUT_IOVA_ALIGNMENT.set(s, 4096L);
+            if (room < ranges.size()) {
+                return -Errno.EMSGSIZE;
+            }
+            long size = IommufdAbi.IovaRange.LAYOUT.byteSize();
+            MemorySegment out = MemorySegment.ofAddress((long) IommufdAbi.IoasIovaRanges.ALLOWED_IOVAS.get(s))
+                    .reinterpret(room * size);
+            for (int k = 0; k < ranges.size(); k++) {
+                MemorySegment e = out.asSlice(k * size, size);
+                IommufdAbi.IovaRange.START.set(e, ranges.get(k)[0]);
+                IommufdAbi.IovaRange.LAST.set(e, ranges.get(k)[1]);
+            }
+            return 0;
+        }
+        if (request == IommufdAbi.IOMMU_IOAS_MAP) {
+            Ioas a = i.ioas.get((int) IommufdAbi.IoasMap.IOAS_ID.get(s));
+            int flags = (int) IommufdAbi.IoasMap.FLAGS.get(s);
+            if (a == null) {
+                return -Errno.ENOENT;
+            }
+            if ((flags & IommufdAbi.IOMMU_IOAS_MAP_FIXED_IOVA) == 0) {
+                return -Errno.EINVAL; // vfio4j always chooses the IOVA; the fake does not allocate
+            }
+            long iova = (long) IommufdAbi.IoasMap.IOVA.get(s), size = (long) IommufdAbi.IoasMap.LENGTH.get(s);
+            Map.Entry<Long, Mapping> below = a.mappings.floorEntry(iova + size - 1);
+            if (below != null && below.getValue().iova() + below.getValue().size() > iova) {
+                return -Errno.EADDRINUSE;
+            }
+            int access = ((flags & IommufdAbi.IOMMU_IOAS_MAP_READABLE) != 0 ? VfioAbi.VFIO_DMA_MAP_FLAG_READ : 0)
+                    | ((flags & IommufdAbi.IOMMU_IOAS_MAP_WRITEABLE) != 0 ? VfioAbi.VFIO_DMA_MAP_FLAG_WRITE : 0);
+            Mapping m = new Mapping(iova, size, (long) IommufdAbi.IoasMap.USER_VA.get(s), access);
+            a.mappings.put(iova, m);
+            calls.add("IOMMU_IOAS_MAP ioas " + a.id + " iova=0x" + Long.toHexString(iova) + " size=0x"
+                    + Long.toHexString(size) + " " + m.access());
+            return 0;
+        }
+        if (request == IommufdAbi.IOMMU_IOAS_UNMAP) {
+            Ioas a = i.ioas.get((int) IommufdAbi.IoasUnmap.IOAS_ID.get(s));
+            if (a == null) {
+                return -Errno.ENOENT;
+            }
+            long iova = (long) IommufdAbi.IoasUnmap.IOVA.get(s), size = (long) IommufdAbi.IoasUnmap.LENGTH.get(s);
+            long unmapped = 0;
+            for (Mapping m : List.copyOf(a.mappings.subMap(iova, true, iova + size - 1, true).values())) {
+                if (m.iova() + m.size() > iova + size) {
+                    return -Errno.ENOENT; // the kernel does not split an area
+                }
+                a.mappings.remove(m.iova());
+                unmapped += m.size();
+            }
+            IommufdAbi.IoasUnmap.LENGTH.set(s, unmapped);
+            calls.add("IOMMU_IOAS_UNMAP ioas " + a.id + " iova=0x" + Long.toHexString(iova) + " size=0x"
+                    + Long.toHexString(size));
+            return unmapped == 0 ? -Errno.ENOENT : 0;
+        }
+        return -Errno.ENOTTY;
+    }
+
+    private int cdev(CdevFd cf, long request, MemorySegment s) {
+        if (request == IommufdAbi.VFIO_DEVICE_BIND_IOMMUFD) {
+            if (cf.bound != null) {
+                return -Errno.EINVAL;
+            }
+            if (!(fds.get((int) IommufdAbi.DeviceBindIommufd.IOMMUFD.get(s)) instanceof IommufdFd(Iommufd i))) {
+                return -Errno.EBADF;
+            }
+            Group g = cf.d.group;
+            // the kernel claims DMA ownership of the whole group: a member on a host driver, or the group
+            // open through /dev/vfio, makes that fail
+            if (!g.viable || fds.values().stream().anyMatch(x -> x instanceof GroupFd gf && gf.g() == g)) {
+                return -Errno.EBUSY;
+            }
+            cf.bound = i;
+            IommufdAbi.DeviceBindIommufd.OUT_DEVID.set(s, nextObjectId++);
+            calls.add("VFIO_DEVICE_BIND_IOMMUFD " + cf.d.name);
+            return 0;
+        }
+        if (request == IommufdAbi.VFIO_DEVICE_ATTACH_IOMMUFD_PT) {
+            Iommufd i = cf.bound;
+            if (i == null) {
+                return -Errno.EINVAL;
+            }
+            Ioas a = i.ioas.get((int) IommufdAbi.DeviceAttachIommufdPt.PT_ID.get(s));
+            if (a == null) {
+                return -Errno.ENOENT;
+            }
+            a.devices.add(cf.d);
+            cf.attached = a;
+            calls.add("VFIO_DEVICE_ATTACH_IOMMUFD_PT " + cf.d.name + " ioas " + a.id);
+            return 0;
+        }
+        if (cf.bound == null) {
+            return -Errno.EINVAL; // an unbound cdev answers nothing else
+        }
+        return device(cf.d, request, s);
     }
 
     private int group(Group g, long request, MemorySegment s) {
@@ -489,8 +700,17 @@ public final class FakeVfioKernel implements VfioKernel {
         return access(fd, buf, count, offset, "pwrite");
     }
 
+    private @Nullable Device deviceOf(int fd) {
+        return switch (fds.get(fd)) {
+            case DeviceFd(Device d) -> d;
+            case CdevFd cf when cf.bound != null -> cf.d;
+            case null, default -> null;
+        };
+    }
+
     private long access(int fd, MemorySegment buf, long count, long offset, String op) {
-        if (!(fds.get(fd) instanceof DeviceFd(Device d))) {
+        Device d = deviceOf(fd);
+        if (d == null) {
             return -Errno.EBADF;
         }
         int[] e = new int[1];
@@ -514,7 +734,8 @@ public final class FakeVfioKernel implements VfioKernel {
     /** Maps fresh anonymous memory (not the region's bytes: a fake cannot share them with the caller's mapping). */
     @Override
     public synchronized long mmap(long length, int prot, int flags, int fd, long offset) {
-        if (!(fds.get(fd) instanceof DeviceFd(Device d))) {
+        Device d = deviceOf(fd);
+        if (d == null) {
             return -Errno.EBADF;
         }
         int[] e = new int[1];
@@ -545,13 +766,15 @@ public final class FakeVfioKernel implements VfioKernel {
         if (request == VfioAbi.VFIO_IOMMU_GET_INFO) {
             return f instanceof DeviceFd ? "VFIO_DEVICE_GET_PCI_HOT_RESET_INFO" : "VFIO_IOMMU_GET_INFO"; // same number
         }
-        for (var field : VfioAbi.class.getFields()) {
-            try {
-                if (field.getType() == long.class && field.getLong(null) == request) {
-                    return field.getName();
+        for (Class<?> abi : List.of(VfioAbi.class, IommufdAbi.class)) {
+            for (var field : abi.getFields()) {
+                try {
+                    if (field.getType() == long.class && field.getLong(null) == request) {
+                        return field.getName();
+                    }
+                } catch (IllegalAccessException ex) {
+                    throw new AssertionError(ex);
                 }
-            } catch (IllegalAccessException ex) {
-                throw new AssertionError(ex);
             }
         }
         return "ioctl 0x" + Long.toHexString(request);

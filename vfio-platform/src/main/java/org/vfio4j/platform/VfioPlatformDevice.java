@@ -82,7 +82,7 @@ public class VfioPlatformDevice extends VfioDevice {
 
     /** True when the group is in a no-IOMMU container: no isolation, so no DMA may be mapped. */
     public final boolean noIommu() {
-        return group().container().iommuType().orElse(IommuType.TYPE1V2) == IommuType.NOIOMMU;
+        return group().flatMap(g -> g.container().iommuType()).orElse(IommuType.TYPE1V2) == IommuType.NOIOMMU;
     }
 
     /**
@@ -106,6 +106,6 @@ public class VfioPlatformDevice extends VfioDevice {
                     + "nothing would confine the device to it. Only devices that do no DMA may be assigned this way; "
                     + "assign a DMA-capable device only on a host whose IOMMU covers it");
         }
-        return group().container().map(owner, segment, iova, dmaPermissions());
+        return dmaSpace().map(owner, segment, iova, dmaPermissions());
     }
 }
