@@ -61,6 +61,13 @@ public final class DeviceHandle {
         return fd;
     }
 
+    /** Tells whoever opened the fd that the device is about to close it. */
+    void closing(VfioDevice d) {
+        if (ioas != null) {
+            ioas.deviceClosing(d, fd);
+        }
+    }
+
     /** Tells whoever opened the fd that the device closed it. */
     void closed(VfioDevice d) {
         if (group != null) {

@@ -1,8 +1,6 @@
 package org.vfio4j.common;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
@@ -27,8 +25,7 @@ import org.eclipse.jdt.annotation.Nullable;
  * for it; a union that needs other flags remaps RAM, which leaves the devices already running without
  * mappings for the length of two ioctls.
  *
- * <p>The mapping is tied to an arena of its own over the RAM's address (a view, not a copy), closed with it:
- * the RAM itself belongs to the caller, who frees it only after this container is closed.
+ * <p>The RAM itself belongs to the caller, who frees it only after this container is closed.
  *
  * {@snippet :
  * GuestContainer vfio = new GuestContainer(VfioContainer::open, ram, 0x4000_0000L, GuestContainer.Listener.NONE);
@@ -84,14 +81,10 @@ public final class GuestContainer implements AutoCloseable {
 
     private final Supplier<VfioContainer> opener;
     private final Supplier<VfioContainer> noIommuOpener;
-    private final MemorySegment ram;
-    private final long ramBase;
+    private final GuestRamMapping ram;
     private final Listener listener;
     private final Map<Integer, GroupUse> groups = new HashMap<>();
     private @Nullable VfioContainer container;
-    private @Nullable Arena ramView;
-    private @Nullable DmaMapping ramMapping;
-    private Set<DmaPermission> granted = Set.of();
 
     /**
      * A container, opened by {@code opener} on the first {@link #join}, for the guest RAM {@code ram} that the
@@ -106,8 +99,7 @@ public final class GuestContainer implements AutoCloseable {
             long ramBase, Listener listener) {
         this.opener = opener;
         this.noIommuOpener = noIommuOpener;
-        this.ram = ram;
-        this.ramBase = ramBase;
+        this.ram = new GuestRamMapping(ram, ramBase);
         this.listener = listener;
     }
 
@@ -177,28 +169,9 @@ public final class GuestContainer implements AutoCloseable {
 
     /** Maps RAM if not yet, or remaps it when the union of permissions needs other kernel flags. */
     private void grant(VfioContainer c, Set<DmaPermission> asked) {
-        Set<DmaPermission> union = EnumSet.noneOf(DmaPermission.class);
-        union.addAll(granted);
-        union.addAll(asked);
-        int flags = DmaPermission.mapFlags(union, false); // refuses EXEC with NO_EXEC before anything changes
-        DmaMapping old = ramMapping;
-        if (old != null && flags == DmaPermission.mapFlags(granted, false)) {
-            granted = Set.copyOf(union);
-            return;
+        if (ram.grant(c, asked)) {
+            listener.ramMapped(c.iommuType().orElseThrow(), ram.granted());
         }
-        if (old != null) {
-            old.close();
-            ramMapping = null;
-        }
-        Arena view = ramView;
-        if (view == null) {
-            view = Arena.ofShared();
-            ramView = view;
-        }
-        MemorySegment seg = MemorySegment.ofAddress(ram.address()).reinterpret(ram.byteSize(), view, null);
-        ramMapping = c.map(view, seg, ramBase, union);
-        granted = Set.copyOf(union);
-        listener.ramMapped(c.iommuType().orElseThrow(), granted);
     }
 
     private void leave(int number, GroupUse use) {
@@ -219,22 +192,12 @@ public final class GuestContainer implements AutoCloseable {
 
     /** Unmaps RAM, then closes the container (and with it the groups still in it). */
     private void release() {
-        DmaMapping m = ramMapping;
-        Arena view = ramView;
         VfioContainer c = container;
-        ramMapping = null;
-        ramView = null;
         container = null;
-        granted = Set.of();
         groups.clear();
         try {
-            if (m != null) {
-                m.close();
-            }
+            ram.release();
         } finally {
-            if (view != null) {
-                view.close();
-            }
             if (c != null) {
                 c.close();
                 listener.released();
@@ -252,7 +215,7 @@ public final class GuestContainer implements AutoCloseable {
 
     /** The permissions guest RAM is mapped with; empty before the first join. */
     public synchronized Set<DmaPermission> permissions() {
-        return granted;
+        return ram.granted();
     }
 
     /** The container, while a group is in it. */

@@ -103,6 +103,17 @@ public final class IommuGroups {
         return Optional.empty();
     }
 
+    /** The device whose VFIO cdev is {@code cdev} ({@code vfioN}), as {@code /sys/class/vfio-dev} links it. */
+    public Optional<String> deviceOfCdev(String cdev) {
+        Path link = sys.resolve("class/vfio-dev/" + cdev + "/device");
+        try {
+            Path target = Files.isSymbolicLink(link) ? Files.readSymbolicLink(link).getFileName() : null;
+            return target == null ? Optional.empty() : Optional.of(target.toString());
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+    }
+
     /** The device named {@code name} on any bus, or null when sysfs has no such device. */
     public @Nullable SysfsDevice find(String name) {
         for (String bus : List.of("pci", "platform", "amba", "fsl-mc")) {

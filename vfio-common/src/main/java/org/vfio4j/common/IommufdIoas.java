@@ -80,7 +80,19 @@ public final class IommufdIoas implements DmaSpace {
         return allocate(Kernel.HOST, iommufd, "iommufd fd " + iommufd, IommuGroups.system());
     }
 
+    /**
+     * Opens {@code /dev/iommu} and returns its fd, for a caller that keeps one iommufd across several IOASes
+     * ({@link #adopt} takes copies of it); the caller closes it.
+     */
+    public static int openIommufd() {
+        return openIommufd(Kernel.HOST);
+    }
+
     static IommufdIoas open(Kernel kernel, IommuGroups sysfs) {
+        return allocate(kernel, openIommufd(kernel), DEV_IOMMU.toString(), sysfs);
+    }
+
+    private static int openIommufd(Kernel kernel) {
         int fd = kernel.open(DEV_IOMMU.toString(), Native.O_RDWR | Native.O_CLOEXEC);
         if (fd < 0) {
             throw new VfioException("open " + DEV_IOMMU, -fd, switch (-fd) {
@@ -91,7 +103,7 @@ public final class IommufdIoas implements DmaSpace {
                 default -> "";
             });
         }
-        return allocate(kernel, fd, DEV_IOMMU.toString(), sysfs);
+        return fd;
     }
 
     static IommufdIoas allocate(Kernel kernel, int fd, String what, IommuGroups sysfs) {
@@ -156,25 +168,40 @@ public final class IommufdIoas implements DmaSpace {
      * (QEMU's {@code -device vfio-pci,fd=N}); the fd is the device's from now on and closed with it.
      */
     public <D extends VfioDevice> D adoptDevice(int cdevFd, String name, DeviceFactory<D> factory) {
-        Check.open(closed, this);
-        return join(cdevFd, name, factory);
+        return adoptDevice(cdevFd, name, false, factory);
     }
 
-    private synchronized <D extends VfioDevice> D join(int dfd, String name, DeviceFactory<D> factory) {
+    /**
+     * As {@link #adoptDevice(int, String, DeviceFactory)}; {@code bound} says the fd's open file is already bound
+     * to this IOAS's iommufd (a copy of a cdev fd an earlier IOAS of the same iommufd had: a binding lasts as long
+     * as the open file, and every device leaves its IOAS detached, so the file can join another).
+     */
+    public <D extends VfioDevice> D adoptDevice(int cdevFd, String name, boolean bound, DeviceFactory<D> factory) {
+        Check.open(closed, this);
+        return join(cdevFd, name, bound, factory);
+    }
+
+    private <D extends VfioDevice> D join(int dfd, String name, DeviceFactory<D> factory) {
+        return join(dfd, name, false, factory);
+    }
+
+    private synchronized <D extends VfioDevice> D join(int dfd, String name, boolean bound, DeviceFactory<D> factory) {
         try {
             Check.open(closed, this);
             try (Arena a = Arena.ofConfined()) {
-                MemorySegment bind = a.allocate(DeviceBindIommufd.LAYOUT);
-                DeviceBindIommufd.ARGSZ.set(bind, (int) DeviceBindIommufd.LAYOUT.byteSize());
-                DeviceBindIommufd.IOMMUFD.set(bind, fd);
-                int r = kernel.ioctl(dfd, IommufdAbi.VFIO_DEVICE_BIND_IOMMUFD, bind);
-                if (r < 0) {
-                    throw new VfioException("VFIO_DEVICE_BIND_IOMMUFD of " + name, -r, bindAdvice(name, -r));
+                if (!bound) {
+                    MemorySegment bind = a.allocate(DeviceBindIommufd.LAYOUT);
+                    DeviceBindIommufd.ARGSZ.set(bind, (int) DeviceBindIommufd.LAYOUT.byteSize());
+                    DeviceBindIommufd.IOMMUFD.set(bind, fd);
+                    int r = kernel.ioctl(dfd, IommufdAbi.VFIO_DEVICE_BIND_IOMMUFD, bind);
+                    if (r < 0) {
+                        throw new VfioException("VFIO_DEVICE_BIND_IOMMUFD of " + name, -r, bindAdvice(name, -r));
+                    }
                 }
                 MemorySegment attach = a.allocate(DeviceAttachIommufdPt.LAYOUT);
                 DeviceAttachIommufdPt.ARGSZ.set(attach, (int) DeviceAttachIommufdPt.LAYOUT.byteSize());
                 DeviceAttachIommufdPt.PT_ID.set(attach, ioasId);
-                r = kernel.ioctl(dfd, IommufdAbi.VFIO_DEVICE_ATTACH_IOMMUFD_PT, attach);
+                int r = kernel.ioctl(dfd, IommufdAbi.VFIO_DEVICE_ATTACH_IOMMUFD_PT, attach);
                 if (r < 0) {
                     throw new VfioException("VFIO_DEVICE_ATTACH_IOMMUFD_PT of " + name + " to IOAS " + ioasId, -r,
                             -r == Errno.EINVAL ? "the IOMMU cannot take the device into this address space (an "
@@ -228,6 +255,18 @@ public final class IommufdIoas implements DmaSpace {
             case Errno.ENOTTY -> "the fd is not a VFIO device cdev";
             default -> "";
         };
+    }
+
+    /**
+     * {@code d} is about to close its fd {@code dfd}: detach it first, so that an open file that outlives this fd
+     * (a copy of a cdev fd handed in) is free to join another IOAS and this one can be freed.
+     */
+    void deviceClosing(VfioDevice d, int dfd) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment s = a.allocate(IommufdAbi.DeviceDetachIommufdPt.LAYOUT);
+            IommufdAbi.DeviceDetachIommufdPt.ARGSZ.set(s, (int) IommufdAbi.DeviceDetachIommufdPt.LAYOUT.byteSize());
+            kernel.ioctl(dfd, IommufdAbi.VFIO_DEVICE_DETACH_IOMMUFD_PT, s); // a failure leaves the close to undo it
+        }
     }
 
     synchronized void deviceClosed(VfioDevice d) {

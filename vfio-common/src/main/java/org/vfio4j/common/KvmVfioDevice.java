@@ -17,7 +17,7 @@ import org.vfio4j.common.sys.Native;
  * KVM can honour their DMA coherency (x86 WBINVD emulation) and, on some architectures, set up interrupt
  * bypass.
  *
- * <p>Why here: registration is per VFIO group and must follow the group's lifetime; the machine owns the VM
+ * <p>Why here: registration is per VFIO group (or per device cdev under iommufd) and must follow its lifetime; the machine owns the VM
  * fd and hands it in. One ioctl per method: KVM_CREATE_DEVICE, KVM_SET_DEVICE_ATTR (GROUP_ADD / GROUP_DEL,
  * named FILE_ADD / FILE_DEL in kernels from 6.6, same numbers).
  *
@@ -31,6 +31,7 @@ import org.vfio4j.common.sys.Native;
 public final class KvmVfioDevice implements AutoCloseable {
     private final int fd;
     private final List<VfioGroup> groups = new ArrayList<>();
+    private final List<VfioDevice> devices = new ArrayList<>();
     private boolean closed;
 
     private KvmVfioDevice(int fd) {
@@ -60,14 +61,29 @@ public final class KvmVfioDevice implements AutoCloseable {
 
     /** KVM_DEV_VFIO_GROUP_ADD: the VM now uses {@code group}. */
     public synchronized void add(VfioGroup group) {
-        setAttr(KvmAbi.KVM_DEV_VFIO_GROUP_ADD, group, "add");
+        setAttr(KvmAbi.KVM_DEV_VFIO_GROUP_ADD, group.fd(), group, "add");
         groups.add(group);
     }
 
     /** KVM_DEV_VFIO_GROUP_DEL. */
     public synchronized void remove(VfioGroup group) {
-        setAttr(KvmAbi.KVM_DEV_VFIO_GROUP_DEL, group, "remove");
+        setAttr(KvmAbi.KVM_DEV_VFIO_GROUP_DEL, group.fd(), group, "remove");
         groups.remove(group);
+    }
+
+    /**
+     * KVM_DEV_VFIO_FILE_ADD of a device opened through its cdev (no group to register): the kernel takes a
+     * device cdev fd where it took a group fd, from Linux 6.6.
+     */
+    public synchronized void add(VfioDevice device) {
+        setAttr(KvmAbi.KVM_DEV_VFIO_GROUP_ADD, device.fd(), device, "add");
+        devices.add(device);
+    }
+
+    /** KVM_DEV_VFIO_FILE_DEL of a device added with {@link #add(VfioDevice)}. */
+    public synchronized void remove(VfioDevice device) {
+        setAttr(KvmAbi.KVM_DEV_VFIO_GROUP_DEL, device.fd(), device, "remove");
+        devices.remove(device);
     }
 
     /** The groups registered through this object. */
@@ -75,18 +91,25 @@ public final class KvmVfioDevice implements AutoCloseable {
         return List.copyOf(groups);
     }
 
-    private void setAttr(int attr, VfioGroup group, String what) {
+    /** The cdev devices registered through this object. */
+    public synchronized List<VfioDevice> devices() {
+        return List.copyOf(devices);
+    }
+
+    private void setAttr(int attr, int file, Object what, String verb) {
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment gfd = a.allocateFrom(ValueLayout.JAVA_INT, group.fd());
+            MemorySegment gfd = a.allocateFrom(ValueLayout.JAVA_INT, file);
             MemorySegment s = a.allocate(DeviceAttr.LAYOUT);
             DeviceAttr.GROUP.set(s, KvmAbi.KVM_DEV_VFIO_GROUP);
             DeviceAttr.ATTR.set(s, (long) attr);
             DeviceAttr.ADDR.set(s, gfd.address());
             int r = Native.ioctl(fd(), KvmAbi.KVM_SET_DEVICE_ATTR, s);
             if (r < 0) {
-                throw new VfioException("KVM-VFIO " + what + " of " + group, -r, switch (-r) {
-                    case Errno.EEXIST -> "the group is already registered with this VM";
-                    case Errno.ENOENT -> "the group is not registered with this VM";
+                throw new VfioException("KVM-VFIO " + verb + " of " + what, -r, switch (-r) {
+                    case Errno.EEXIST -> "it is already registered with this VM";
+                    case Errno.ENOENT -> "it is not registered with this VM";
+                    case Errno.EBADF -> what instanceof VfioDevice
+                            ? "the kernel takes no device cdev here (KVM_DEV_VFIO_FILE_ADD needs Linux 6.6 or later)" : "";
                     default -> "";
                 });
             }
@@ -104,6 +127,13 @@ public final class KvmVfioDevice implements AutoCloseable {
                 remove(g);
             } catch (IllegalStateException | VfioException e) {
                 // a closed group was already dropped by the kernel
+            }
+        }
+        for (VfioDevice d : List.copyOf(devices)) {
+            try {
+                remove(d);
+            } catch (IllegalStateException | VfioException e) {
+                // a closed device was already dropped by the kernel
             }
         }
         closed = true;

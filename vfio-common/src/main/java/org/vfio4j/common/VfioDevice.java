@@ -256,6 +256,7 @@ public abstract class VfioDevice implements AutoCloseable {
                     }
                 }
                 closed = true;
+                handle.closing(this);
                 kernel.close(fd);
             }
         }

@@ -332,9 +332,23 @@ public final class FakeVfioKernel implements VfioKernel {
         return newFd(new GroupFd(g));
     }
 
+    /** A second fd for the open file behind {@code fd}, as fcntl(F_DUPFD) makes: the file lives until both close. */
+    public synchronized int dup(int fd) {
+        Fd f = fds.get(fd);
+        if (f == null) {
+            return -Errno.EBADF;
+        }
+        int copy = nextFd++;
+        fds.put(copy, f);
+        return copy;
+    }
+
     @Override
     public synchronized int close(int fd) {
         Fd f = fds.remove(fd);
+        if (f != null && fds.containsValue(f)) {
+            return 0; // another fd still holds the open file
+        }
         switch (f) {
             case null -> {
                 return -Errno.EBADF;
@@ -592,6 +606,16 @@ public final class FakeVfioKernel implements VfioKernel {
             cf.bound = i;
             IommufdAbi.DeviceBindIommufd.OUT_DEVID.set(s, nextObjectId++);
             calls.add("VFIO_DEVICE_BIND_IOMMUFD " + cf.d.name);
+            return 0;
+        }
+        if (request == IommufdAbi.VFIO_DEVICE_DETACH_IOMMUFD_PT) {
+            Ioas a = cf.attached;
+            if (a == null) {
+                return -Errno.EINVAL;
+            }
+            a.devices.remove(cf.d);
+            cf.attached = null;
+            calls.add("VFIO_DEVICE_DETACH_IOMMUFD_PT " + cf.d.name);
             return 0;
         }
         if (request == IommufdAbi.VFIO_DEVICE_ATTACH_IOMMUFD_PT) {

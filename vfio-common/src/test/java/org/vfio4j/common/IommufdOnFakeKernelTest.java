@@ -54,7 +54,8 @@ class IommufdOnFakeKernelTest {
         assertEquals(List.of("open iommufd", "IOMMU_IOAS_ALLOC ioas 1", "open cdev " + EDU,
                 "VFIO_DEVICE_BIND_IOMMUFD " + EDU, "VFIO_DEVICE_ATTACH_IOMMUFD_PT " + EDU + " ioas 1",
                 "VFIO_DEVICE_RESET " + EDU, "IOMMU_IOAS_MAP ioas 1 iova=0x100000 size=0x1000 READ|WRITE",
-                "IOMMU_IOAS_UNMAP ioas 1 iova=0x100000 size=0x1000", "close cdev " + EDU, "IOMMU_DESTROY ioas 1",
+                "IOMMU_IOAS_UNMAP ioas 1 iova=0x100000 size=0x1000", "VFIO_DEVICE_DETACH_IOMMUFD_PT " + EDU,
+                "close cdev " + EDU, "IOMMU_DESTROY ioas 1",
                 "close iommufd"), k.calls());
         assertEquals(0, k.openFds());
     }
@@ -125,6 +126,31 @@ class IommufdOnFakeKernelTest {
         }
         assertTrue(k.calls().contains("VFIO_DEVICE_ATTACH_IOMMUFD_PT " + EDU + " ioas 1"));
         assertEquals(0, k.openFds());
+    }
+
+    /**
+     * What a VMM given its fds does across guest reboots: each boot's IOAS takes copies of the iommufd and the
+     * cdev fd; the device leaves each IOAS detached, so the still-bound file joins the next one without a bind.
+     */
+    @Test
+    void aCopyOfABoundCdevJoinsALaterIoasOfTheSameIommufd() {
+        int iommufd = k.open("/dev/iommu", Native.O_RDWR);
+        int cdev = k.open("/dev/vfio/devices/" + eduCdev, Native.O_RDWR);
+        for (int boot = 0; boot < 2; boot++) {
+            try (IommufdIoas ioas = IommufdIoas.allocate(new Kernel(k), k.dup(iommufd), "iommufd", sysfs);
+                    PlainVfioDevice edu = ioas.adoptDevice(k.dup(cdev), EDU, boot > 0, PlainVfioDevice::new)) {
+                assertEquals(0xcafe0000 + boot, writeAndRead(edu, 0xcafe0000 + boot));
+            }
+        }
+        assertEquals(1, k.calls().stream().filter(c -> c.startsWith("VFIO_DEVICE_BIND_IOMMUFD")).count());
+        assertEquals(List.of("IOMMU_DESTROY ioas 1", "IOMMU_DESTROY ioas 3"),
+                k.calls().stream().filter(c -> c.startsWith("IOMMU_DESTROY")).toList(), "both IOASes were freed (the device took id 2)");
+        assertEquals(2, k.openFds(), "the handed-in fds stay open");
+    }
+
+    private static int writeAndRead(PlainVfioDevice d, int v) {
+        d.region(0).write32(0, v);
+        return d.region(0).read32(0);
     }
 
     @Test

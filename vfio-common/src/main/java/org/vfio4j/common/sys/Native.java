@@ -44,6 +44,8 @@ import java.lang.ref.Reference;
 public final class Native {
     /** open(2) flags and mmap(2) constants shared by x86_64 and arm64 (asm-generic values). */
     public static final int O_RDONLY = 0, O_WRONLY = 1, O_RDWR = 2, O_NONBLOCK = 0x800, O_CLOEXEC = 0x80000;
+    /** fcntl(2)'s command for a close-on-exec duplicate. */
+    public static final int F_DUPFD_CLOEXEC = 1030;
     public static final int PROT_READ = 1, PROT_WRITE = 2, PROT_EXEC = 4;
     public static final int MAP_SHARED = 1, MAP_PRIVATE = 2, MAP_ANONYMOUS = 0x20, MAP_NORESERVE = 0x4000;
     /** memfd_create(2) flags; a hugetlb page size goes in the bits from {@link #MFD_HUGE_SHIFT} as log2(size). */
@@ -155,6 +157,14 @@ public final class Native {
     /** close(2): 0 or {@code -errno}. */
     public static int close(int fd) {
         return (int) syscall(Sysno.CLOSE, fd, 0, 0, 0, 0, 0);
+    }
+
+    /**
+     * fcntl(F_DUPFD_CLOEXEC): a new fd (3 or above, close-on-exec) for the same open file as {@code fd}, or
+     * {@code -errno}. For fds handed in by another process that must outlive what is built on a copy.
+     */
+    public static int dupCloexec(int fd) {
+        return (int) syscall(Sysno.FCNTL, fd, F_DUPFD_CLOEXEC, 3, 0, 0, 0);
     }
 
     /** ioctl(2) with a pointer argument, retried on EINTR: the ioctl's non-negative result, or {@code -errno}. */

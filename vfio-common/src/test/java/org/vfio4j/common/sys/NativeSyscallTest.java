@@ -23,6 +23,27 @@ class NativeSyscallTest {
     private static final int SIGUSR2 = 12;
 
     @Test
+    void aCloseOnExecDuplicateSharesTheOpenFileAndOutlivesTheOriginal() throws Exception {
+        int efd = Native.eventfd(0, 0);
+        int dup = Native.dupCloexec(efd);
+        assertTrue(dup >= 3 && dup != efd, "dup: " + dup);
+        try (Arena a = Arena.ofConfined()) {
+            String flags = java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/fdinfo/" + dup)).stream()
+                    .filter(l -> l.startsWith("flags:")).findFirst().orElseThrow();
+            assertTrue((Integer.parseInt(flags.substring(6).trim(), 8) & Native.O_CLOEXEC) != 0, flags);
+            MemorySegment v = a.allocate(JAVA_LONG);
+            v.set(JAVA_LONG, 0, 5);
+            assertEquals(8, Native.write(efd, v, 8));
+            assertEquals(0, Native.close(efd));
+            assertEquals(8, Native.read(dup, v, 8), "the counter written through the original is read through the copy");
+            assertEquals(5, v.get(JAVA_LONG, 0));
+        } finally {
+            Native.close(dup);
+        }
+        assertTrue(Native.dupCloexec(efd) < 0, "a closed fd has nothing to duplicate");
+    }
+
+    @Test
     void eventfdReadWriteAndPoll() {
         int efd = Native.eventfd(0, Native.EFD_CLOEXEC);
         assertTrue(efd >= 0, "eventfd: " + efd);
