@@ -14,7 +14,7 @@ import org.vfio4j.virt.device.DeviceSpec;
 /**
  * Parses {@code virt}'s options, spelled as QEMU spells them:
  * {@code -m SIZE -smp N -kernel Image [-initrd FILE] [-append ARGS] [-device TYPE,prop=val,...]...
- * [-machine [virt,]dumpdtb=FILE,memory-backend=ID] [-object memory-backend-memfd,...] [-mem-path DIR]
+ * [-machine [virt,]dumpdtb=FILE,memory-backend=ID] [-object memory-backend-memfd,...] [-object iommufd,...] [-mem-path DIR]
  * [-plugins DIR]... [-qmp unix:PATH,server=on,wait=off]... [-S] [-no-reboot] [-name NAME] [-pidfile FILE] [-version]}.
  *
  * <p>Why syntax only: values that need the registry (device types and their properties) or the file
@@ -46,6 +46,8 @@ public record CommandLine(MachineConfig config, boolean usage, @Nullable DeviceS
               -machine memory-backend=ID  back RAM with -object ID
               -object memory-backend-memfd,id=ID,size=SIZE[,hugetlb=on[,hugetlbsize=2M]]
                                  a memfd for RAM, in hugepages with hugetlb=on
+              -object iommufd,id=ID[,fd=N]  an iommufd (/dev/iommu, or the inherited fd N) for
+                                 -device vfio-pci,...,iommufd=ID
               -mem-path DIR      back RAM with a file in DIR (a hugetlbfs mount for hugepages)
               -plugins DIR       load device-type plugin jars from DIR (repeatable)
               -qmp unix:PATH,server=on[,wait=off]  listen for QMP clients on PATH (repeatable)
@@ -71,6 +73,7 @@ public record CommandLine(MachineConfig config, boolean usage, @Nullable DeviceS
         long ram = 128 * Sizes.MiB;
         boolean ramGiven = false;
         java.util.Map<String, Backend> objects = new java.util.HashMap<>();
+        java.util.Map<String, IommufdObject> iommufds = new java.util.HashMap<>();
         String memoryBackend = null;
         Path memPath = null;
         int cpus = 1;
@@ -116,9 +119,14 @@ public record CommandLine(MachineConfig config, boolean usage, @Nullable DeviceS
                     ramGiven = true;
                 }
                 case "-object" -> {
-                    Backend b = object(v);
-                    if (objects.putIfAbsent(idOf(v), b) != null) {
+                    if (objects.containsKey(idOf(v)) || iommufds.containsKey(idOf(v))) {
                         throw new UsageException("-object " + v + ": id=" + idOf(v) + " is given twice");
+                    }
+                    if (v.equals("iommufd") || v.startsWith("iommufd,")) {
+                        IommufdObject o = iommufd(v);
+                        iommufds.put(o.id(), o);
+                    } else {
+                        objects.put(idOf(v), object(v));
                     }
                 }
                 case "-mem-path" -> memPath = Path.of(v);
@@ -183,7 +191,8 @@ public record CommandLine(MachineConfig config, boolean usage, @Nullable DeviceS
             throw new UsageException("RAM of " + Sizes.human(ram) + " is not a whole number of "
                     + Sizes.human(backend.hugePageSize()) + " hugepages; give a multiple of the page size");
         }
-        return new CommandLine(new MachineConfig(ram, cpus, kernel, initrd, append, devices, dump, plugins, backend), false,
+        return new CommandLine(new MachineConfig(ram, cpus, kernel, initrd, append, devices, dump, plugins, backend,
+                iommufds), false,
                 help, new ControlOptions(qmp, startPaused, name, pidFile, noReboot), false);
     }
 
@@ -196,13 +205,46 @@ public record CommandLine(MachineConfig config, boolean usage, @Nullable DeviceS
         return "";
     }
 
+    /** {@code -object iommufd,id=ID[,fd=N]}. */
+    static IommufdObject iommufd(String v) throws UsageException {
+        String id = null;
+        int fd = -1;
+        String[] parts = v.split(",");
+        for (int i = 1; i < parts.length; i++) {
+            String p = parts[i];
+            int eq = p.indexOf('=');
+            String key = eq < 0 ? p : p.substring(0, eq);
+            String val = eq < 0 ? "" : p.substring(eq + 1);
+            switch (key) {
+                case "id" -> id = val;
+                case "fd" -> {
+                    try {
+                        fd = Integer.parseInt(val);
+                    } catch (NumberFormatException e) {
+                        fd = -1;
+                    }
+                    if (fd < 0) {
+                        throw new UsageException("-object " + v + ": fd=" + val + ": the number of an open file "
+                                + "descriptor of /dev/iommu this process inherited (sh: exec 3<>/dev/iommu)");
+                    }
+                }
+                default -> throw new UsageException("-object " + v + ": unknown iommufd property '" + key
+                        + "'; accepted: id, fd");
+            }
+        }
+        if (id == null || id.isEmpty()) {
+            throw new UsageException("-object " + v + ": give it an id (id=iommufd0) for -device vfio-pci,...,iommufd=iommufd0");
+        }
+        return new IommufdObject(id, fd);
+    }
+
     /** {@code -object memory-backend-memfd|memory-backend-ram,id=ID,size=SIZE[,hugetlb=on][,hugetlbsize=SIZE]}. */
     static Backend object(String v) throws UsageException {
         String[] parts = v.split(",");
         String type = parts[0];
         if (!type.equals("memory-backend-memfd") && !type.equals("memory-backend-ram")) {
             throw new UsageException("-object " + v + ": unknown object type '" + type + "'; accepted: "
-                    + "memory-backend-memfd, memory-backend-ram");
+                    + "memory-backend-memfd, memory-backend-ram, iommufd");
         }
         String id = null;
         long size = -1, pageSize = 0;

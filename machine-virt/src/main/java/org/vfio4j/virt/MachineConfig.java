@@ -3,6 +3,7 @@ package org.vfio4j.virt;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 
 import org.eclipse.jdt.annotation.Nullable;
 import org.vfio4j.virt.device.DeviceSpec;
@@ -16,11 +17,19 @@ import org.vfio4j.virt.device.DeviceSpec;
  * @param ramBackend what backs guest RAM ({@code -object memory-backend-*} with {@code -machine memory-backend=}, {@code -mem-path})
  */
 public record MachineConfig(long ramBytes, int cpus, @Nullable Path kernel, @Nullable Path initrd, String append,
-        List<DeviceSpec> devices, @Nullable Path dumpDtb, List<Path> pluginDirs, RamBackend ramBackend) {
+        List<DeviceSpec> devices, @Nullable Path dumpDtb, List<Path> pluginDirs, RamBackend ramBackend,
+        Map<String, IommufdObject> iommufds) {
 
     public MachineConfig {
         devices = List.copyOf(devices);
         pluginDirs = List.copyOf(pluginDirs);
+        iommufds = Map.copyOf(iommufds);
+    }
+
+    /** A configuration without {@code -object iommufd}. */
+    public MachineConfig(long ramBytes, int cpus, @Nullable Path kernel, @Nullable Path initrd, String append,
+            List<DeviceSpec> devices, @Nullable Path dumpDtb, List<Path> pluginDirs, RamBackend ramBackend) {
+        this(ramBytes, cpus, kernel, initrd, append, devices, dumpDtb, pluginDirs, ramBackend, Map.of());
     }
 
     /** A configuration with guest RAM in anonymous memory. */

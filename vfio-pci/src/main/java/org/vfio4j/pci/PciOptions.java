@@ -14,8 +14,8 @@ import org.eclipse.jdt.annotation.Nullable;
  *
  * <p>Why QEMU's syntax: people who assign devices already know it. Accepted:
  * {@code vfio-pci,host=[DDDD:]BB:DD.F[,id=NAME][,rombar=0|1][,x-no-mmap[=on|off]][,x-intx=on|off]
- * [,x-intx-mmap-timeout-ms=N]}. Every mistake is a {@link PciOptionException} naming the property
- * and what is accepted.
+ * [,x-intx-mmap-timeout-ms=N][,iommufd=ID[,fd=N]]}. Every mistake is a {@link PciOptionException} naming the
+ * property and what is accepted.
  * {@snippet :
  * PciOptions o = PciOptions.parse("vfio-pci,host=0000:00:04.0,x-no-mmap");
  * }
@@ -26,15 +26,17 @@ import org.eclipse.jdt.annotation.Nullable;
  * @param noMmap whether every BAR access traps ({@code x-no-mmap}), for debugging and tests
  * @param intx whether INTx is offered ({@code x-intx=off} sets interrupt pin 0)
  * @param intxMmapTimeout how long after an INTx the BARs stay trapped when the machine cannot resample
+ * @param iommufd the id of the iommufd object the device joins through its cdev; null for the VFIO container
+ * @param fd the device's cdev fd, opened by whoever started the VMM and handed in; -1 to open the cdev
  */
 public record PciOptions(String host, @Nullable String id, boolean romBar, boolean noMmap, boolean intx,
-        Duration intxMmapTimeout) {
+        Duration intxMmapTimeout, @Nullable String iommufd, int fd) {
 
     /** The device type this parser accepts. */
     public static final String DRIVER = "vfio-pci";
     /** Every property accepted, for messages. */
     public static final List<String> PROPERTIES = List.of("host", "id", "rombar", "x-no-mmap", "x-intx",
-            "x-intx-mmap-timeout-ms");
+            "x-intx-mmap-timeout-ms", "iommufd", "fd");
     /** QEMU's default for {@code x-intx-mmap-timeout-ms}. */
     public static final Duration DEFAULT_INTX_MMAP_TIMEOUT = Duration.ofMillis(1100);
 
@@ -59,6 +61,8 @@ public record PciOptions(String host, @Nullable String id, boolean romBar, boole
         boolean noMmap = false;
         boolean intx = true;
         Duration timeout = DEFAULT_INTX_MMAP_TIMEOUT;
+        @Nullable String iommufd = null;
+        int fd = -1;
         Set<String> seen = new HashSet<>();
         for (int i = first; i < parts.length; i++) {
             String part = parts[i];
@@ -86,13 +90,31 @@ public record PciOptions(String host, @Nullable String id, boolean romBar, boole
                 case "x-no-mmap" -> noMmap = value == null || flag(name, value);
                 case "x-intx" -> intx = flag(name, required(name, value));
                 case "x-intx-mmap-timeout-ms" -> timeout = Duration.ofMillis(millis(name, required(name, value)));
+                case "iommufd" -> iommufd = required(name, value);
+                case "fd" -> fd = fd(required(name, value));
                 default -> throw new IllegalStateException("property table and switch disagree on " + name);
             }
         }
         if (host == null) {
             throw new PciOptionException("vfio-pci needs host=DDDD:BB:DD.F (the device's PCI address, as in lspci -D)");
         }
-        return new PciOptions(host, id, romBar, noMmap, intx, timeout);
+        if (fd >= 0 && iommufd == null) {
+            throw new PciOptionException("vfio-pci fd=" + fd + " is a device cdev fd, which joins an iommufd: add "
+                    + "iommufd=ID and -object iommufd,id=ID");
+        }
+        return new PciOptions(host, id, romBar, noMmap, intx, timeout, iommufd, fd);
+    }
+
+    private static int fd(String value) {
+        try {
+            int v = Integer.parseInt(value);
+            if (v >= 0) {
+                return v;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw bad("fd", value, "the number of an open file descriptor of the device's cdev (/dev/vfio/devices/vfioN)");
     }
 
     private static String required(String name, @Nullable String value) {

@@ -42,6 +42,20 @@ class PciOptionsTest {
     }
 
     @Test
+    void aDeviceJoinsAnIommufdThroughItsCdevOrAHandedInFd() {
+        PciOptions plain = PciOptions.parse("vfio-pci,host=00:05.0");
+        assertEquals(null, plain.iommufd());
+        assertEquals(-1, plain.fd());
+        PciOptions cdev = PciOptions.parse("vfio-pci,host=00:05.0,iommufd=iommufd0");
+        assertEquals("iommufd0", cdev.iommufd());
+        assertEquals(-1, cdev.fd());
+        assertEquals(4, PciOptions.parse("vfio-pci,host=00:05.0,iommufd=i0,fd=4").fd());
+        assertTrue(error("vfio-pci,host=00:05.0,fd=4").contains("add iommufd=ID and -object iommufd,id=ID"));
+        assertTrue(error("vfio-pci,host=00:05.0,iommufd=i0,fd=x").contains("open file descriptor of the device's cdev"));
+        assertTrue(error("vfio-pci,host=00:05.0,iommufd=").contains("needs a value"));
+    }
+
+    @Test
     void clearErrors() {
         String unknown = error("vfio-pci,host=0000:00:04.0,x-bogus=1");
         assertTrue(unknown.contains("'x-bogus'") && unknown.contains("host, id, rombar, x-no-mmap, x-intx"), unknown);

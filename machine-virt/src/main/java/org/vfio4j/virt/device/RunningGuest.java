@@ -3,6 +3,7 @@ package org.vfio4j.virt.device;
 import java.lang.foreign.MemorySegment;
 
 import org.vfio4j.common.GuestContainer;
+import org.vfio4j.common.GuestIoas;
 import org.vfio4j.common.IrqRouter;
 import org.vfio4j.common.KvmVfioDevice;
 import org.vfio4j.virt.board.MmioRange;
@@ -52,6 +53,16 @@ public interface RunningGuest {
      * with {@link #kvmVfio()}. Closed by the runner after the devices.
      */
     GuestContainer vfio();
+
+    /**
+     * The guest's IOAS in the {@code -object iommufd} named {@code id}, which devices assigned with
+     * {@code iommufd=ID} join through their cdevs: guest RAM is DMA-mapped there once, at IOVA = guest physical
+     * address, and each device joining is registered with {@link #kvmVfio()}. Closed by the runner after the
+     * devices. A guest without such an object (a test's) has none.
+     */
+    default GuestIoas ioas(String id) {
+        throw new IllegalArgumentException("no -object iommufd,id=" + id + " in this machine");
+    }
 
     /**
      * Tells the person at the terminal what a device did (which host device went where, what was mapped), on

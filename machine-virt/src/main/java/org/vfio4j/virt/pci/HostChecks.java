@@ -37,6 +37,42 @@ final class HostChecks {
         return new HostChecks(IommuGroups.system(), Path.of("/proc"));
     }
 
+    /**
+     * The PCI address of the device whose cdev this process holds as fd {@code fd} (handed in by whoever started
+     * it), read from {@code /proc/self/fd} and sysfs.
+     */
+    String cdevHost(String id, int fd) throws DeviceException {
+        String file = openFile(id, "fd=" + fd, fd);
+        String prefix = "/dev/vfio/devices/";
+        if (!file.startsWith(prefix)) {
+            throw new DeviceException(id + ": fd=" + fd + " is " + file + ", not a VFIO device cdev ("
+                    + prefix + "vfioN); hand in the device's cdev");
+        }
+        String cdev = file.substring(prefix.length());
+        return sysfs.deviceOfCdev(cdev).orElseThrow(() -> new DeviceException(id + ": fd=" + fd + " is " + file
+                + ", but sysfs shows no device for " + cdev + " (/sys/class/vfio-dev/" + cdev + ")"));
+    }
+
+    /** Checks that fd {@code fd}, handed in for {@code -object iommufd,id=ID}, is an open {@code /dev/iommu}. */
+    void iommufdFd(String what, int fd) throws DeviceException {
+        String file = openFile(what, "fd=" + fd, fd);
+        if (!file.equals("/dev/iommu")) {
+            throw new DeviceException(what + ": fd=" + fd + " is " + file + ", not /dev/iommu; hand in an open "
+                    + "/dev/iommu (sh: exec " + fd + "<>/dev/iommu)");
+        }
+    }
+
+    private String openFile(String id, String option, int fd) throws DeviceException {
+        Path link = proc.resolve("self/fd/" + fd);
+        try {
+            return Files.readSymbolicLink(link).toString();
+        } catch (IOException e) {
+            throw new DeviceException(id + ": " + option + " is not an open file descriptor of this process; the "
+                    + "process that starts the VMM opens it and leaves it open across exec (sh: exec " + fd
+                    + "<>FILE)");
+        }
+    }
+
     /** The IOMMU group of {@code bdf}, after checking it is a PCI device on vfio-pci in a viable group. */
     int assignable(String id, String bdf) throws DeviceException {
         SysfsDevice d = sysfs.find(bdf);

@@ -6,7 +6,10 @@ import java.util.List;
 import org.eclipse.jdt.annotation.Nullable;
 import org.vfio4j.common.DmaPermission;
 import org.vfio4j.common.GuestContainer;
+import org.vfio4j.common.GuestIoas;
 import org.vfio4j.common.VfioException;
+import org.vfio4j.common.sys.Errno;
+import org.vfio4j.common.sys.Native;
 import org.vfio4j.pci.AssignedPciDevice;
 import org.vfio4j.pci.GuestBar;
 import org.vfio4j.pci.PciMachine;
@@ -34,6 +37,8 @@ public final class VfioPciFunction implements LiveDevice {
     private final int slot;
     private final PciRootBus bus;
     private final PcieHost host;
+    /** Whether the cdev fd handed in ({@code fd=}) is bound to its iommufd: from the first boot on. */
+    private boolean cdevBound;
 
     VfioPciFunction(String id, PciOptions options, int group, int slot, PciRootBus bus, PcieHost host) {
         this.id = id;
@@ -63,10 +68,7 @@ public final class VfioPciFunction implements LiveDevice {
     public Started start(RunningGuest guest) throws DeviceException {
         List<AutoCloseable> undo = new ArrayList<>();
         try {
-            GuestContainer.Membership m = guest.vfio().join(group, DmaPermission.READ_WRITE);
-            undo.add(m);
-            VfioPciDevice dev = VfioPciDevice.open(m.group(), options.host());
-            undo.add(dev);
+            VfioPciDevice dev = open(guest, undo);
             PollLoop loop = new PollLoop("vfio-pci " + id, guest::report);
             undo.add(loop);
             AssignedPciDevice model = dev.plug(options, new PciMachine(new GuestBars(id, guest, host, guest::report),
@@ -90,9 +92,10 @@ public final class VfioPciFunction implements LiveDevice {
                     return model.bars();
                 }
             }));
-            guest.report(String.format("virt: %s: host %s (IOMMU group %d) is 00:%02x.0 on the guest's PCIe bus, "
-                    + "requester ID 0x%x%s", id, options.host(), group, slot, PciRootBus.requesterId(slot),
-                    options.noMmap() ? "; x-no-mmap: every BAR access traps" : ""));
+            guest.report(String.format("virt: %s: host %s (IOMMU group %d%s) is 00:%02x.0 on the guest's PCIe bus, "
+                    + "requester ID 0x%x%s", id, options.host(), group, options.iommufd() == null ? ""
+                            : ", through its cdev" + (options.fd() >= 0 ? " fd " + options.fd() : ""),
+                    slot, PciRootBus.requesterId(slot), options.noMmap() ? "; x-no-mmap: every BAR access traps" : ""));
         } catch (VfioException | IllegalStateException | IllegalArgumentException e) {
             closeAll(undo, guest);
             throw new DeviceException(id + ": cannot assign host " + options.host() + ": " + e.getMessage(), e);
@@ -101,6 +104,36 @@ public final class VfioPciFunction implements LiveDevice {
             throw e;
         }
         return () -> closeAll(undo, guest);
+    }
+
+    /**
+     * Opens the host device: through its group in the guest's container, or through its cdev in the
+     * {@code iommufd=} object's IOAS. A cdev handed in is never closed here: each boot takes a copy, so the
+     * next boot has the device again (its open file stays bound to the iommufd, so only the first boot binds).
+     */
+    private VfioPciDevice open(RunningGuest guest, List<AutoCloseable> undo) throws DeviceException {
+        String iommufd = options.iommufd();
+        if (iommufd == null) {
+            GuestContainer.Membership m = guest.vfio().join(group, DmaPermission.READ_WRITE);
+            undo.add(m);
+            VfioPciDevice dev = VfioPciDevice.open(m.group(), options.host());
+            undo.add(dev);
+            return dev;
+        }
+        GuestIoas ioas = guest.ioas(iommufd);
+        GuestIoas.Member<VfioPciDevice> m;
+        if (options.fd() < 0) {
+            m = ioas.open(options.host(), DmaPermission.READ_WRITE, VfioPciDevice::new);
+        } else {
+            int copy = Native.dupCloexec(options.fd());
+            if (copy < 0) {
+                throw new DeviceException(id + ": fd=" + options.fd() + " cannot be copied: " + Errno.describe(-copy));
+            }
+            m = ioas.adopt(copy, options.host(), cdevBound, DmaPermission.READ_WRITE, VfioPciDevice::new);
+            cdevBound = true;
+        }
+        undo.add(m); // the member's close unregisters the device from KVM-VFIO, then closes it
+        return m.device();
     }
 
     /** Closes in reverse order: off the bus, model stopped, device fd, loop, group/container. */

@@ -17,9 +17,11 @@ import org.vfio4j.virt.device.PropertySpec;
 import jakarta.inject.Inject;
 
 /**
- * {@code -device vfio-pci,host=BDF[,rombar=0|1][,x-no-mmap=on][,x-intx=off][,x-intx-mmap-timeout-ms=N]}: a host
- * PCI function bound to vfio-pci, given to the guest at the next free device number of the PCIe root bus
- * (QEMU's {@code vfio-pci}).
+ * {@code -device vfio-pci,host=BDF[,rombar=0|1][,x-no-mmap=on][,x-intx=off][,x-intx-mmap-timeout-ms=N]
+ * [,iommufd=ID[,fd=N]]}: a host PCI function bound to vfio-pci, given to the guest at the next free device
+ * number of the PCIe root bus (QEMU's {@code vfio-pci}). With {@code iommufd=} it joins that
+ * {@code -object iommufd} through its cdev (opened here, or handed in as {@code fd=}) instead of the
+ * guest's VFIO container.
  *
  * <p>Why the host is checked here and opened only in {@link VfioPciFunction#start}: the checks (sysfs driver,
  * group viability, the same device twice, RLIMIT_MEMLOCK) need no privileges and give the person a clear
@@ -67,24 +69,47 @@ public final class VfioPciType implements DeviceType {
     @Override
     public List<PropertySpec> properties() {
         return List.of(
-                PropertySpec.requiredString("host", "host PCI address DDDD:BB:DD.F or BB:DD.F (lspci -D; VMD domains have five digits), bound to vfio-pci"),
+                PropertySpec.string("host", "host PCI address DDDD:BB:DD.F or BB:DD.F (lspci -D; VMD domains have five digits), bound to vfio-pci", null),
                 PropertySpec.uint("rombar", "1 shows the expansion ROM, 0 hides it", 1),
                 PropertySpec.bool("x-no-mmap", "trap every BAR access instead of mapping BARs into the guest", false),
                 PropertySpec.bool("x-intx", "offer the INTx pin (off: interrupt pin 0)", true),
                 PropertySpec.uint("x-intx-mmap-timeout-ms", "how long BARs stay trapped after an INTx without resampling",
-                        PciOptions.DEFAULT_INTX_MMAP_TIMEOUT.toMillis()));
+                        PciOptions.DEFAULT_INTX_MMAP_TIMEOUT.toMillis()),
+                PropertySpec.string("iommufd", "join the -object iommufd with this id through the device's cdev "
+                        + "instead of the VFIO container", null),
+                PropertySpec.string("fd", "the device's cdev as an fd this process inherited (with iommufd=; host= "
+                        + "is then read from it)", null));
     }
 
     @Override
     public synchronized Device create(DeviceProps props) throws DeviceException {
         String id = props.id();
+        String iommufd = props.stringOrNull("iommufd");
+        String fd = props.stringOrNull("fd");
+        String hostBdf = props.stringOrNull("host");
         PciOptions options;
         try {
-            options = PciOptions.parse(NAME + ",host=" + props.string("host") + ",rombar=" + props.uint("rombar")
+            if (hostBdf == null && fd != null && iommufd != null) {
+                hostBdf = checks.cdevHost(id, fdNumber(id, fd));
+            }
+            if (hostBdf == null) {
+                throw new DeviceException(id + ": vfio-pci needs host=DDDD:BB:DD.F (the device's PCI address, as in "
+                        + "lspci -D), or fd=N with iommufd=ID for a cdev handed in");
+            }
+            options = PciOptions.parse(NAME + ",host=" + hostBdf + ",rombar=" + props.uint("rombar")
                     + ",x-no-mmap=" + (props.bool("x-no-mmap") ? "on" : "off") + ",x-intx=" + (props.bool("x-intx") ? "on" : "off")
-                    + ",x-intx-mmap-timeout-ms=" + props.uint("x-intx-mmap-timeout-ms"));
+                    + ",x-intx-mmap-timeout-ms=" + props.uint("x-intx-mmap-timeout-ms")
+                    + (iommufd != null ? ",iommufd=" + iommufd : "") + (fd != null ? ",fd=" + fd : ""));
         } catch (PciOptionException e) {
             throw new DeviceException(id + ": " + e.getMessage(), e);
+        }
+        if (iommufd != null && !config.iommufds().containsKey(iommufd)) {
+            throw new DeviceException(id + ": iommufd=" + iommufd + ": no -object iommufd has id=" + iommufd
+                    + (config.iommufds().isEmpty() ? "; add -object iommufd,id=" + iommufd
+                            : "; the iommufd objects are " + new java.util.TreeSet<>(config.iommufds().keySet())));
+        }
+        if (iommufd != null && config.iommufds().get(iommufd).handedIn()) {
+            checks.iommufdFd("-object iommufd,id=" + iommufd, config.iommufds().get(iommufd).fd());
         }
         String bdf = options.host();
         String earlier = assigned.get(bdf);
@@ -100,5 +125,18 @@ public final class VfioPciType implements DeviceType {
         int slot = bus.claimSlot(id);
         assigned.put(bdf, id);
         return new VfioPciFunction(id, options, group, slot, bus, host);
+    }
+
+    private static int fdNumber(String id, String fd) throws DeviceException {
+        try {
+            int n = Integer.parseInt(fd);
+            if (n >= 0) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new DeviceException(id + ": fd=" + fd + " is not a file descriptor number; give the number of the "
+                + "device's cdev fd this process inherited");
     }
 }

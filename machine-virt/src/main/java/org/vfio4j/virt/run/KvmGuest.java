@@ -2,15 +2,20 @@ package org.vfio4j.virt.run;
 
 import java.io.PrintStream;
 import java.lang.foreign.MemorySegment;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Set;
 
 import org.eclipse.jdt.annotation.Nullable;
 import org.vfio4j.common.DmaPermission;
 import org.vfio4j.common.GuestContainer;
+import org.vfio4j.common.GuestIoas;
 import org.vfio4j.common.IommuType;
+import org.vfio4j.common.IommufdIoas;
 import org.vfio4j.common.IrqRouter;
 import org.vfio4j.common.KvmVfioDevice;
 import org.vfio4j.common.VfioContainer;
+import org.vfio4j.common.VfioDevice;
 import org.vfio4j.common.VfioGroup;
 import org.vfio4j.virt.board.MmioRange;
 import org.vfio4j.virt.device.RunningGuest;
@@ -35,9 +40,12 @@ final class KvmGuest implements RunningGuest, AutoCloseable {
     private final PrintStream messages;
     private @Nullable KvmVfioDevice kvmVfio;
     private @Nullable GuestContainer vfio;
+    private final IommufdFiles iommufds;
+    private final Map<String, GuestIoas> ioases = new LinkedHashMap<>();
 
-    KvmGuest(KvmVm vm, MmioBus bus, KvmIrqRouting routing, GuestRam ram, PrintStream messages) {
+    KvmGuest(KvmVm vm, MmioBus bus, KvmIrqRouting routing, GuestRam ram, PrintStream messages, IommufdFiles iommufds) {
         this.messages = messages;
+        this.iommufds = iommufds;
         this.vm = vm;
         this.bus = bus;
         this.routing = routing;
@@ -128,6 +136,44 @@ final class KvmGuest implements RunningGuest, AutoCloseable {
         return c;
     }
 
+    @Override
+    public synchronized GuestIoas ioas(String id) {
+        GuestIoas existing = ioases.get(id);
+        if (existing != null) {
+            return existing;
+        }
+        GuestIoas g = new GuestIoas(() -> IommufdIoas.adopt(iommufds.copyOf(id)), ram.memory(), ram.range().base(),
+                new GuestIoas.Listener() {
+                    @Override
+                    public void ramMapped(IommufdIoas ioas, Set<DmaPermission> permissions) {
+                        report("virt: iommufd " + id + ", IOAS " + ioas.ioasId() + ": guest RAM " + ram.range()
+                                + " DMA-mapped at IOVA = guest physical address");
+                    }
+
+                    @Override
+                    public void joined(VfioDevice device) {
+                        kvmVfio().add(device);
+                        report("virt: " + device.name() + " in iommufd " + id + " through its cdev, registered with KVM-VFIO");
+                    }
+
+                    @Override
+                    public void leaving(VfioDevice device) {
+                        try {
+                            kvmVfio().remove(device);
+                        } catch (RuntimeException e) {
+                            // the KVM-VFIO device is already gone; the kernel dropped the device with it
+                        }
+                    }
+
+                    @Override
+                    public void released() {
+                        report("virt: guest RAM DMA-unmapped, iommufd " + id + "'s IOAS freed: the host devices are free");
+                    }
+                });
+        ioases.put(id, g);
+        return g;
+    }
+
     /**
      * Releases what the devices left of the VFIO container (nothing, when each stopped cleanly) and the KVM-VFIO
      * device, if one was created; the VM and the RAM belong to the runner, which frees RAM after this.
@@ -142,6 +188,10 @@ final class KvmGuest implements RunningGuest, AutoCloseable {
             if (c != null) {
                 c.close();
             }
+            for (GuestIoas g : ioases.values()) {
+                g.close();
+            }
+            ioases.clear();
         } finally {
             if (d != null) {
                 d.close();

@@ -47,6 +47,8 @@ public final class KvmRunner implements MachineRunner {
     private final CountDownLatch finished = new CountDownLatch(1);
     private @Nullable KvmIrqRouting routing;
     private @Nullable StdinPump stdin;
+    /** The run's iommufds (every boot's IOASes are made in copies of them); set for the length of {@link #run}. */
+    private IommufdFiles iommufds = new IommufdFiles(java.util.Map.of());
 
     @Inject
     KvmRunner(PciRootBus pciRoot, Preboot preboot, RunControl control) {
@@ -73,6 +75,7 @@ public final class KvmRunner implements MachineRunner {
             }
         }, "virt-sigterm");
         Runtime.getRuntime().addShutdownHook(hook);
+        iommufds = new IommufdFiles(machine.config().iommufds());
         try {
             Preboot setup = preboot;
             while (true) {
@@ -92,6 +95,7 @@ public final class KvmRunner implements MachineRunner {
         } catch (DeviceException e) {
             end = RunOutcome.refused(e.getMessage());
         } finally {
+            iommufds.close();
             control.finish(end);   // the run's end, if nobody decided it earlier (a failure before the vCPUs ran)
             RunOutcome decided = control.ended();
             end = decided != null ? decided : end;
@@ -149,7 +153,7 @@ public final class KvmRunner implements MachineRunner {
         Pl011Uart uart = new Pl011Uart(level -> vm.irqLine(MemoryMap.UART_SPI, level), out);
         bus.add(MemoryMap.UART, "pl011", uart);
         bus.add(MemoryMap.PCIE_ECAM, "pcie-ecam", pciRoot.ecam());
-        try (KvmGuest guest = new KvmGuest(vm, bus, Objects.requireNonNull(routing()), prepared.ram(), err);
+        try (KvmGuest guest = new KvmGuest(vm, bus, Objects.requireNonNull(routing()), prepared.ram(), err, iommufds);
                 StartedDevices started = StartedDevices.start(machine.devices(), guest, err)) {
             StdinPump pump = stdin;
             if (pump == null) {

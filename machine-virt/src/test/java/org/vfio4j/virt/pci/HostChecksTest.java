@@ -74,4 +74,24 @@ class HostChecksTest {
         assertDoesNotThrow(() -> checks("0", "unlimited").canPin("d0", 512L << 20));
         assertDoesNotThrow(() -> checks("0", Long.toString(512L << 20)).canPin("d0", 512L << 20));
     }
+
+    @Test
+    void aHandedInCdevFdNamesItsDeviceAndOtherFilesAreRefused() throws Exception {
+        HostChecks c = checks("0000000000000000", "unlimited");
+        Path dir = tmp.resolve("host" + (trees - 1));
+        Path fds = Files.createDirectories(dir.resolve("proc/self/fd"));
+        Files.createSymbolicLink(fds.resolve("4"), Path.of("/dev/vfio/devices/vfio2"));
+        Files.createSymbolicLink(fds.resolve("5"), Path.of("/dev/null"));
+        Files.createSymbolicLink(fds.resolve("3"), Path.of("/dev/iommu"));
+        Path cdev = Files.createDirectories(dir.resolve("sys/class/vfio-dev/vfio2"));
+        Files.createSymbolicLink(cdev.resolve("device"), dir.resolve("sys/devices/pci0000:00/0000:00:04.0"));
+        assertEquals("0000:00:04.0", c.cdevHost("nvme0", 4));
+        assertTrue(assertThrows(DeviceException.class, () -> c.cdevHost("nvme0", 5)).getMessage()
+                .contains("fd=5 is /dev/null, not a VFIO device cdev"));
+        assertTrue(assertThrows(DeviceException.class, () -> c.cdevHost("nvme0", 9)).getMessage()
+                .contains("fd=9 is not an open file descriptor of this process"));
+        assertDoesNotThrow(() -> c.iommufdFd("-object iommufd,id=i0", 3));
+        assertTrue(assertThrows(DeviceException.class, () -> c.iommufdFd("-object iommufd,id=i0", 4)).getMessage()
+                .contains("not /dev/iommu"));
+    }
 }
