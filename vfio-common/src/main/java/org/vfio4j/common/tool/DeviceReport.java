@@ -109,6 +109,10 @@ final class DeviceReport {
         StringBuilder sb = new StringBuilder();
         sb.append(m.get("device")).append("  group ").append(m.get("group")).append("  iommu ").append(m.get("iommu"))
                 .append("  flags ").append(m.get("flags")).append('\n');
+        Object cdev = m.get("cdev");
+        if (cdev != null) {
+            sb.append("  backends ").append(m.get("backends")).append("".equals(cdev) ? "" : ", cdev " + cdev).append('\n');
+        }
         Object ii = m.get("iommu_info");
         if (ii instanceof Map<?, ?> im) {
             sb.append("  IOMMU page sizes ").append(im.get("page_sizes")).append(", valid IOVA ")

@@ -9,12 +9,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
 
+import org.vfio4j.common.HostBinding;
 import org.vfio4j.common.IommuGroups;
 import org.vfio4j.common.SysfsDevice;
 import org.vfio4j.common.VfioException;
 
 /**
- * {@code ./vfio4j groups [--json]} and {@code ./vfio4j info DEVICE [--json]}.
+ * {@code ./vfio4j groups [--json]}, {@code ./vfio4j info DEVICE [--json]} and {@code ./vfio4j bind|unbind DEVICE}.
  *
  * <p>Why: before handing a device to VFIO, a person needs to see its IOMMU group, what else is in it and on
  * which driver; after binding, what the kernel reports about its regions and IRQs. Both go through the library,
@@ -25,11 +26,17 @@ public final class VfioTool {
     private final IommuGroups sysfs;
     private final Path devVfio;
     private final PrintStream out;
+    private final HostBinding binding;
 
     VfioTool(IommuGroups sysfs, Path devVfio, PrintStream out) {
+        this(sysfs, devVfio, out, HostBinding.system());
+    }
+
+    VfioTool(IommuGroups sysfs, Path devVfio, PrintStream out, HostBinding binding) {
         this.sysfs = sysfs;
         this.devVfio = devVfio;
         this.out = out;
+        this.binding = binding;
     }
 
     public static void main(String[] args) {
@@ -39,7 +46,9 @@ public final class VfioTool {
     static int run(String[] args, VfioTool tool, PrintStream err) {
         List<String> rest = new ArrayList<>(List.of(args));
         boolean json = rest.remove("--json");
-        String usage = "usage: vfio4j groups [--json] | vfio4j info DEVICE [--json]";
+        boolean force = rest.remove("--force");
+        String usage = "usage: vfio4j groups [--json] | vfio4j info DEVICE [--json] | vfio4j bind DEVICE [--force] "
+                + "[--json] | vfio4j unbind DEVICE [--json]";
         if (rest.isEmpty()) {
             err.println(usage);
             return 2;
@@ -60,6 +69,19 @@ public final class VfioTool {
                     }
                     tool.info(rest.get(1), json);
                 }
+                case "bind", "unbind" -> {
+                    if (rest.size() != 2) {
+                        err.println(rest.get(0) + " needs exactly one DEVICE (e.g. 0000:01:00.0); " + usage);
+                        return 2;
+                    }
+                    if (force && rest.get(0).equals("unbind")) {
+                        err.println("unbind takes no --force; " + usage);
+                        return 2;
+                    }
+                    List<HostBinding.Change> changes = rest.get(0).equals("bind") ? tool.binding.bind(rest.get(1), force)
+                            : tool.binding.unbind(rest.get(1));
+                    tool.changes(changes, json);
+                }
                 default -> {
                     err.println("unknown command '" + rest.get(0) + "'; " + usage);
                     return 2;
@@ -69,6 +91,28 @@ public final class VfioTool {
         } catch (VfioException | ToolException e) {
             err.println("vfio4j: " + e.getMessage());
             return 1;
+        }
+    }
+
+    private void changes(List<HostBinding.Change> changes, boolean json) {
+        if (json) {
+            List<Map<String, Object>> l = new ArrayList<>();
+            for (HostBinding.Change c : changes) {
+                Map<String, Object> m = new LinkedHashMap<>();
+                m.put("device", c.device());
+                m.put("from", c.from());
+                m.put("to", c.to());
+                l.add(m);
+            }
+            out.print(Json.write(l));
+            return;
+        }
+        if (changes.isEmpty()) {
+            out.println("nothing to change: the group's devices are already where they belong");
+        }
+        for (HostBinding.Change c : changes) {
+            out.printf("%s: %s -> %s%n", c.device(), c.from().isEmpty() ? "(no driver)" : c.from(),
+                    c.to().isEmpty() ? "(no driver)" : c.to());
         }
     }
 
@@ -103,6 +147,8 @@ public final class VfioTool {
                 dm.put("class", d.pciClass());
                 dm.put("driver", d.driver());
                 dm.put("blocks_vfio", !d.vfioCompatible());
+                dm.put("cdev", cdevNode(d.name()));
+                dm.put("backends", backends(g, d.name()));
                 dl.add(dm);
             }
             m.put("devices", dl);
@@ -119,11 +165,30 @@ public final class VfioTool {
                 if (!(o instanceof Map<?, ?> d)) {
                     continue;
                 }
-                out.printf("  %-16s %-9s %-10s %-9s %s%s%n", d.get("name"), d.get("ids"), d.get("class"), d.get("bus"),
+                out.printf("  %-16s %-9s %-10s %-9s %s%s%s%n", d.get("name"), d.get("ids"), d.get("class"), d.get("bus"),
                         "".equals(d.get("driver")) ? "(no driver)" : d.get("driver"),
+                        "".equals(d.get("cdev")) ? "" : "  " + d.get("cdev"),
                         Boolean.TRUE.equals(d.get("blocks_vfio")) ? "  <- blocks VFIO use of the group" : "");
             }
         }
+    }
+
+    /** The device's VFIO cdev node, or "" when it has none (not on a VFIO driver, no CONFIG_VFIO_DEVICE_CDEV, no-IOMMU). */
+    private String cdevNode(String name) {
+        return sysfs.cdevOf(name).map(c -> devVfio.resolve("devices").resolve(c)).filter(Files::exists)
+                .map(Path::toString).orElse("");
+    }
+
+    /** How the device can be opened now: "container" (its group's node), "iommufd" (its cdev and /dev/iommu). */
+    private List<String> backends(int g, String name) {
+        List<String> b = new ArrayList<>();
+        if (Files.exists(devVfio.resolve(Integer.toString(g))) || Files.exists(devVfio.resolve("noiommu-" + g))) {
+            b.add("container");
+        }
+        if (!cdevNode(name).isEmpty() && Files.exists(devVfio.resolveSibling("iommu"))) {
+            b.add("iommufd");
+        }
+        return b;
     }
 
     private String devNode(int g) {
@@ -149,8 +214,10 @@ public final class VfioTool {
         if (!Files.exists(devVfio.resolve("vfio"))) {
             throw new ToolException(devVfio.resolve("vfio") + " does not exist: load VFIO (modprobe vfio-pci)");
         }
-        Map<String, Object> info = DeviceReport.collect(name, group.getAsInt(),
-                Files.exists(devVfio.resolve("noiommu-" + group.getAsInt())));
+        Map<String, Object> info = new LinkedHashMap<>(DeviceReport.collect(name, group.getAsInt(),
+                Files.exists(devVfio.resolve("noiommu-" + group.getAsInt()))));
+        info.put("cdev", cdevNode(name));
+        info.put("backends", backends(group.getAsInt(), name));
         out.print(json ? Json.write(info) : DeviceReport.text(info));
     }
 }

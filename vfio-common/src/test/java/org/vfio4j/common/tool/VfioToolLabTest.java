@@ -55,4 +55,37 @@ class VfioToolLabTest {
                 + LabDevice.E1000E.bdf() + "/driver_override"), e);
         assertTrue(!e.contains("\tat "), e);
     }
+
+    /**
+     * nvme -> vfio-pci -> nvme with the namespace usable again, and a namespace the host swaps to refused until
+     * swap is off. The namespace appears a moment after the driver binds (the nvme driver probes
+     * asynchronously): the shell polls for it, for at most 10 s.
+     */
+    @Test
+    void bindAndUnbindMoveTheNvmeAndRefuseItWhileMounted(LabHost host) {
+        host.bindToHostDriver(LabDevice.NVME);
+        String nvme = LabDevice.NVME.bdf();
+        String waitForNamespace = "for i in $(seq 100); do [ -b /dev/nvme0n1 ] && break; sleep 0.1; done; ";
+        // swap, because the x86 lab's Debian kernel has its filesystems as modules it does not load
+        var swap = host.sh(waitForNamespace + "mkswap /dev/nvme0n1 2>&1 && swapon /dev/nvme0n1 2>&1");
+        assertTrue(swap.ok(), swap.output());
+        try {
+            assertEquals(1, run("bind", nvme));
+            String refused = err.toString(StandardCharsets.UTF_8);
+            assertTrue(refused.contains("/dev/nvme0n1 is an active swap device") && refused.contains("--force"), refused);
+            assertEquals("nvme", host.driver(LabDevice.NVME), "nothing changed");
+        } finally {
+            host.sh("swapoff /dev/nvme0n1");
+        }
+        assertEquals(0, run("bind", nvme, "--json"), err.toString(StandardCharsets.UTF_8));
+        assertTrue(out.toString(StandardCharsets.UTF_8).contains("\"from\": \"nvme\",\n    \"to\": \"vfio-pci\""),
+                out.toString(StandardCharsets.UTF_8));
+        assertEquals("vfio-pci", host.driver(LabDevice.NVME));
+        assertEquals(0, run("unbind", nvme), err.toString(StandardCharsets.UTF_8));
+        assertTrue(out.toString(StandardCharsets.UTF_8).contains(nvme + ": vfio-pci -> nvme"), out.toString(StandardCharsets.UTF_8));
+        assertEquals("nvme", host.driver(LabDevice.NVME));
+        var read = host.sh(waitForNamespace + "dd if=/dev/nvme0n1 of=/dev/null bs=4096 count=16 iflag=direct 2>&1");
+        assertTrue(read.ok() && read.output().contains("65536 bytes"), "the namespace does not read after unbind:\n"
+                + read.output());
+    }
 }

@@ -58,6 +58,29 @@ class VfioToolTest {
     }
 
     @Test
+    void groupsShowEachDevicesCdevAndTheBackendsItCanUse(@TempDir Path dir) throws IOException {
+        FakeSysfs f = FakeSysfs.labLike(dir.resolve("sys"));
+        f.cdev("0000:00:04.0", "vfio0");
+        Path dev = Files.createDirectories(dir.resolve("dev/vfio"));
+        Files.createFile(dev.resolve("3"));
+        Files.createFile(Files.createDirectories(dev.resolve("devices")).resolve("vfio0"));
+        assertEquals(0, run(f.root(), dev, "groups", "--json"));
+        String withoutIommufd = out();
+        assertTrue(withoutIommufd.contains("\"cdev\": \"" + dev.resolve("devices/vfio0") + "\",\n        \"backends\": [\n"
+                + "          \"container\"\n        ]"), withoutIommufd);
+        Files.createFile(dir.resolve("dev/iommu"));
+        out.reset();
+        assertEquals(0, run(f.root(), dev, "groups"));
+        String o = out();
+        assertTrue(o.contains("vfio-pci  " + dev.resolve("devices/vfio0")), o);
+        out.reset();
+        assertEquals(0, run(f.root(), dev, "groups", "--json"));
+        assertTrue(out().contains("\"container\",\n          \"iommufd\""), out());
+        assertTrue(out().contains("\"driver\": \"e1000\",\n        \"blocks_vfio\": true,\n        \"cdev\": \"\",\n"
+                + "        \"backends\": []"), "a device on its host driver has neither\n" + out());
+    }
+
+    @Test
     void infoOnADeviceOnItsHostDriverSaysHowToBindIt(@TempDir Path dir) throws IOException {
         Path sys = FakeSysfs.labLike(dir.resolve("sys")).root();
         assertEquals(1, run(sys, dir, "info", "0000:02:01.0"));
