@@ -7,6 +7,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
+import org.eclipse.jdt.annotation.Nullable;
 import org.vfio4j.virt.device.DeviceException;
 import org.vfio4j.virt.device.DeviceRegistry;
 import org.vfio4j.virt.device.DeviceSpec;
@@ -14,6 +15,7 @@ import org.vfio4j.virt.fdt.FdtException;
 import org.vfio4j.virt.fdt.FdtWriter;
 import org.vfio4j.virt.inject.VirtModules;
 import org.vfio4j.virt.plugin.PluginJars;
+import org.vfio4j.virt.pci.ManagedHosts;
 import org.vfio4j.virt.pci.PciRootBus;
 import org.vfio4j.virt.qmp.QmpServer;
 import org.vfio4j.virt.run.RunControl;
@@ -91,22 +93,14 @@ public final class Main {
                     return 0;
                 }
                 config.requireBootFiles();
-                AssembledMachine machine = injector.getInstance(VirtMachine.class).assemble();
-                BootTrace.mark("assembled");
-                err.print(machine.report());
-                byte[] dtb = new FdtWriter().write(machine.deviceTree());
-                BootTrace.mark("dtb");
-                Path dump = config.dumpDtb();
-                if (dump != null) {
-                    Files.write(dump, dtb);
-                    err.println("virt: device tree (" + dtb.length + " bytes) dumped to " + dump);
-                    return 0;
+                ManagedHosts managed = injector.getInstance(ManagedHosts.class);
+                managed.report(err);
+                try {
+                    return assembleAndRun(injector, config, qmp, out, err);
+                } finally {
+                    managed.devicesClosed();
+                    managed.restore();
                 }
-                if (qmp != null) {
-                    qmp.pciBus(injector.getInstance(PciRootBus.class));
-                    qmp.awaitFirstClients();   // wait=on: the guest starts once a client is there
-                }
-                return injector.getInstance(MachineRunner.class).run(machine, dtb, out, err);
             }
         } catch (UsageException | DeviceException e) {
             err.println("vfio4j virt: " + e.getMessage());
@@ -128,6 +122,27 @@ public final class Main {
             err.println("vfio4j virt: interrupted while waiting for the first QMP client");
             return 1;
         }
+    }
+
+    /** Assembles the machine, writes or dumps its device tree, and runs it. */
+    private static int assembleAndRun(Injector injector, MachineConfig config, @Nullable QmpServer qmp, PrintStream out,
+            PrintStream err) throws UsageException, DeviceException, IOException, InterruptedException, FdtException {
+        AssembledMachine machine = injector.getInstance(VirtMachine.class).assemble();
+        BootTrace.mark("assembled");
+        err.print(machine.report());
+        byte[] dtb = new FdtWriter().write(machine.deviceTree());
+        BootTrace.mark("dtb");
+        Path dump = config.dumpDtb();
+        if (dump != null) {
+            Files.write(dump, dtb);
+            err.println("virt: device tree (" + dtb.length + " bytes) dumped to " + dump);
+            return 0;
+        }
+        if (qmp != null) {
+            qmp.pciBus(injector.getInstance(PciRootBus.class));
+            qmp.awaitFirstClients();   // wait=on: the guest starts once a client is there
+        }
+        return injector.getInstance(MachineRunner.class).run(machine, dtb, out, err);
     }
 
     /** What {@code -version} prints: this build's version and the QEMU release whose options and QMP it follows. */

@@ -6,6 +6,7 @@ import org.vfio4j.virt.builtin.PlatformStubType;
 import org.vfio4j.virt.builtin.VfioAmbaType;
 import org.vfio4j.virt.builtin.VfioPlatformType;
 import org.vfio4j.virt.device.DeviceTypes;
+import org.vfio4j.virt.pci.ManagedHosts;
 import org.vfio4j.virt.pci.PciRootBus;
 import org.vfio4j.virt.pci.VfioPciType;
 
@@ -28,7 +29,8 @@ public final class BuiltinDevicesModule extends AbstractModule {
         Constructors.unscoped(binder(), PlatformStubType.class);
         Constructors.unscoped(binder(), VfioPlatformType.class);
         Constructors.unscoped(binder(), VfioAmbaType.class);
+        bind(ManagedHosts.class).toInstance(ManagedHosts.system());
         Constructors.singleton(binder(), VfioPciType.class,
-                PciRootBus.class, PcieHost.class, MachineConfig.class);
+                PciRootBus.class, PcieHost.class, MachineConfig.class, ManagedHosts.class);
     }
 }

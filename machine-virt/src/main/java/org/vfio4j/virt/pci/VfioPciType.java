@@ -36,19 +36,21 @@ public final class VfioPciType implements DeviceType {
     private final PcieHost host;
     private final MachineConfig config;
     private final HostChecks checks;
+    private final ManagedHosts managed;
     /** Host BDF → the id of the device that has it. */
     private final Map<String, String> assigned = new HashMap<>();
 
     @Inject
-    VfioPciType(PciRootBus bus, PcieHost host, MachineConfig config) {
-        this(bus, host, config, HostChecks.system());
+    VfioPciType(PciRootBus bus, PcieHost host, MachineConfig config, ManagedHosts managed) {
+        this(bus, host, config, HostChecks.system(), managed);
     }
 
-    VfioPciType(PciRootBus bus, PcieHost host, MachineConfig config, HostChecks checks) {
+    VfioPciType(PciRootBus bus, PcieHost host, MachineConfig config, HostChecks checks, ManagedHosts managed) {
         this.bus = bus;
         this.host = host;
         this.config = config;
         this.checks = checks;
+        this.managed = managed;
     }
 
     @Override
@@ -75,6 +77,8 @@ public final class VfioPciType implements DeviceType {
                 PropertySpec.bool("x-intx", "offer the INTx pin (off: interrupt pin 0)", true),
                 PropertySpec.uint("x-intx-mmap-timeout-ms", "how long BARs stay trapped after an INTx without resampling",
                         PciOptions.DEFAULT_INTX_MMAP_TIMEOUT.toMillis()),
+                PropertySpec.bool("x-managed", "bind the device's IOMMU group to vfio-pci at start and give it back "
+                        + "to its drivers at exit", false),
                 PropertySpec.string("iommufd", "join the -object iommufd with this id through the device's cdev "
                         + "instead of the VFIO container", null),
                 PropertySpec.string("fd", "the device's cdev as an fd this process inherited (with iommufd=; host= "
@@ -117,6 +121,9 @@ public final class VfioPciType implements DeviceType {
             throw new DeviceException(id + ": host device " + bdf + " is already assigned by " + earlier
                     + "; a PCI function can be given to the guest once (remove one of the two -device vfio-pci,host="
                     + bdf + ")");
+        }
+        if (props.bool("x-managed") && config.dumpDtb() == null) {
+            managed.bind(id, bdf);
         }
         int group = checks.assignable(id, bdf);
         if (config.dumpDtb() == null) {

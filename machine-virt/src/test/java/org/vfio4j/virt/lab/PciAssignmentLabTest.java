@@ -179,12 +179,15 @@ class PciAssignmentLabTest {
     /**
      * A guest that reboots: each boot probes the nvme, writes and reads back through it and reboots; the VMM
      * builds a fresh VM for each, releasing the device (VFIO resets it) and opening it again, and the second
-     * boot's I/O passes with its MSI-X interrupts counting. Then SIGTERM ends the run.
+     * boot's I/O passes with its MSI-X interrupts counting. Then SIGTERM ends the run. The nvme starts on its
+     * host driver and is assigned with {@code x-managed=on}: bound to vfio-pci at start, kept across the reboot,
+     * and on nvme again once the SIGTERM has ended the VMM.
      */
     @Test
-    void anAssignedNvmeWorksAgainAfterTheGuestReboots(LabHost host) throws Exception {
-        host.bindToVfio(LabDevice.NVME);
-        List<String> args = new java.util.ArrayList<>(guest.args(List.of(nvme("")), "vfio4j_nvme vfio4j_reboot"));
+    void anAssignedNvmeWorksAgainAfterTheGuestRebootsAndGoesBackToItsDriver(LabHost host) throws Exception {
+        host.bindToHostDriver(LabDevice.NVME);
+        List<String> args = new java.util.ArrayList<>(guest.args(List.of(nvme(",x-managed=on")),
+                "vfio4j_nvme vfio4j_reboot"));
         assertTrue(args.remove("-no-reboot"), args::toString);
         Process p = new ProcessBuilder(PciGuest.childCommand(args)).redirectErrorStream(true).start();
         StringBuilder seen = new StringBuilder();
@@ -217,6 +220,10 @@ class PciAssignmentLabTest {
         assertTrue(before.find() && after.find(), all);
         assertTrue(Long.parseLong(after.group(1)) > Long.parseLong(before.group(1)),
                 "the nvme's interrupts did not count on the second boot\n" + all);
+        // x-managed=on: bound to vfio-pci at start, kept across the reboot, given back after the SIGTERM
+        assertTrue(all.indexOf("x-managed: " + LabDevice.NVME.bdf() + " nvme -> vfio-pci") < again, all);
+        assertTrue(all.contains("x-managed: " + LabDevice.NVME.bdf() + " vfio-pci -> nvme"), all);
+        assertEquals("nvme", host.driver(LabDevice.NVME), all);
     }
 
     /** Test 6: without CAP_IPC_LOCK and with a memlock limit below guest RAM, the VMM says how much it needs. */
