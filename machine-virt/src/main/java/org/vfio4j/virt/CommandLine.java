@@ -205,16 +205,20 @@ public record CommandLine(MachineConfig config, boolean usage, @Nullable DeviceS
         return "";
     }
 
+    /** {@code key=value} as {key, value}; a bare {@code key} has the value "". */
+    private static String[] keyValue(String p) {
+        int eq = p.indexOf('=');
+        return eq < 0 ? new String[] {p, ""} : new String[] {p.substring(0, eq), p.substring(eq + 1)};
+    }
+
     /** {@code -object iommufd,id=ID[,fd=N]}. */
     static IommufdObject iommufd(String v) throws UsageException {
         String id = null;
         int fd = -1;
         String[] parts = v.split(",");
         for (int i = 1; i < parts.length; i++) {
-            String p = parts[i];
-            int eq = p.indexOf('=');
-            String key = eq < 0 ? p : p.substring(0, eq);
-            String val = eq < 0 ? "" : p.substring(eq + 1);
+            String[] kv = keyValue(parts[i]);
+            String key = kv[0], val = kv[1];
             switch (key) {
                 case "id" -> id = val;
                 case "fd" -> {
@@ -250,10 +254,8 @@ public record CommandLine(MachineConfig config, boolean usage, @Nullable DeviceS
         long size = -1, pageSize = 0;
         boolean hugetlb = false;
         for (int i = 1; i < parts.length; i++) {
-            String p = parts[i];
-            int eq = p.indexOf('=');
-            String key = eq < 0 ? p : p.substring(0, eq);
-            String val = eq < 0 ? "" : p.substring(eq + 1);
+            String[] kv = keyValue(parts[i]);
+            String key = kv[0], val = kv[1];
             switch (key) {
                 case "id" -> id = val;
                 case "size" -> size = ram(val);

@@ -273,6 +273,9 @@ final class DmaMapper {
      * changing anything, when a mapping straddles either end (the IOMMU cannot split a mapping).
      */
     synchronized int unmap(long iova, long size) {
+        if (size <= 0) {
+            throw new IllegalArgumentException("DMA unmap size must be positive, got " + size);
+        }
         Check.open(closed, "VFIO container");
         long p = byIova.find(iova);
         if (p != IovaIndex.NONE && byIova.size(p) == size) {

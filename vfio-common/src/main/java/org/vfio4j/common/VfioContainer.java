@@ -297,9 +297,6 @@ public final class VfioContainer implements DmaSpace {
 
     @Override
     public int unmap(long iova, long size) {
-        if (size <= 0) {
-            throw new IllegalArgumentException("DMA unmap size must be positive, got " + size);
-        }
         return dma.unmap(iova, size);
     }
 
