@@ -2,8 +2,10 @@ package org.vfio4j.virt.pci;
 
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 
 import org.eclipse.jdt.annotation.Nullable;
@@ -19,36 +21,92 @@ import jakarta.inject.Inject;
  * device number is part of the machine's layout (the requester ID the ITS sees, the INTx swizzle) and must
  * be known, in command-line order, before anything runs; the function itself exists only while its host
  * device is open. Device 0 is left empty (QEMU's virt has its host bridge there), so the first device gets
- * 00:01.0, as it does on QEMU. The ECAM dispatch reads a lock-free array, so a vCPU never waits on it.
+ * 00:01.0, as it does on QEMU; {@code addr=SLOT.FN} places a device, several functions sharing a device
+ * number behind a {@code multifunction=on} function 0. The ECAM dispatch reads a lock-free array indexed by
+ * devfn, so a vCPU never waits on it.
  */
 public final class PciRootBus {
     /** Device numbers on a bus. */
     public static final int SLOTS = 32;
+    /** Functions per device number. */
+    public static final int FUNCTIONS = 8;
     /** The first device number handed out. */
     static final int FIRST_SLOT = 1;
 
-    private final AtomicReferenceArray<@Nullable PciFunction> present = new AtomicReferenceArray<>(SLOTS);
+    /** Indexed by devfn (device number << 3 | function). */
+    private final AtomicReferenceArray<@Nullable PciFunction> present = new AtomicReferenceArray<>(SLOTS * FUNCTIONS);
     private final Map<Integer, String> owners = new HashMap<>();
+    /** Device numbers whose function 0 was claimed with {@code multifunction=on}. */
+    private final Set<Integer> multifunction = new HashSet<>();
     private final Ecam ecam = new Ecam(this);
 
-    /** One function present on the bus: its device number, the id of the device that claimed it, the function. */
-    public record Present(int slot, String id, PciFunction function) {
+    /** One function present on the bus: its address, the id of the device that claimed it, the function. */
+    public record Present(int slot, int fn, String id, PciFunction function) {
     }
 
     @Inject
     public PciRootBus() {
     }
 
-    /** Gives device {@code id} the first free device number on bus 0. */
-    public synchronized int claimSlot(String id) throws DeviceException {
-        for (int s = FIRST_SLOT; s < SLOTS; s++) {
-            if (!owners.containsKey(s)) {
-                owners.put(s, id);
-                return s;
+    /** Gives device {@code id} function 0 of the first device number nothing is claimed at. */
+    public int claimSlot(String id) throws DeviceException {
+        return claim(id, -1, 0, false) >>> 3;
+    }
+
+    /**
+     * Claims function {@code fn} of device number {@code slot} (-1: the first free one) for device {@code id} and
+     * returns its devfn, with QEMU's rules: function 0 says whether the slot is multi-function, and functions
+     * above 0 need function 0 claimed first with {@code multifunction=on}. Device 0 is the host bridge's.
+     */
+    public synchronized int claim(String id, int slot, int fn, boolean multi) throws DeviceException {
+        if (slot < 0) {
+            for (int s = FIRST_SLOT; s < SLOTS; s++) {
+                if (slotFree(s)) {
+                    return take(id, s, fn, multi);
+                }
+            }
+            throw new DeviceException(id + ": the PCIe root bus is full (" + (SLOTS - FIRST_SLOT)
+                    + " devices); assign fewer PCI devices");
+        }
+        String at = String.format("addr=%02x.%x", slot, fn);
+        if (slot == 0) {
+            throw new DeviceException(id + ": " + at + ": device 0 is the host bridge's, as on QEMU's virt; use 01 to 1f");
+        }
+        String owner = owners.get(slot << 3 | fn);
+        if (owner != null) {
+            throw new DeviceException(id + ": " + at + " is already taken by " + owner + "; choose another addr");
+        }
+        if (fn > 0 && !owners.containsKey(slot << 3)) {
+            throw new DeviceException(id + ": " + at + ": function 0 of device " + String.format("%02x", slot)
+                    + " must come first, with multifunction=on (the guest looks for further functions only then)");
+        }
+        if (fn > 0 && !multifunction.contains(slot)) {
+            throw new DeviceException(id + ": " + at + ": " + owners.get(slot << 3) + " at function 0 is a single "
+                    + "function device; give it multifunction=on");
+        }
+        if (fn == 0 && !multi && !slotFree(slot)) {
+            throw new DeviceException(id + ": " + at + ": other functions of device " + String.format("%02x", slot)
+                    + " are claimed, so function 0 needs multifunction=on");
+        }
+        return take(id, slot, fn, multi);
+    }
+
+    private boolean slotFree(int slot) {
+        for (int f = 0; f < FUNCTIONS; f++) {
+            if (owners.containsKey(slot << 3 | f)) {
+                return false;
             }
         }
-        throw new DeviceException(id + ": the PCIe root bus is full (" + (SLOTS - FIRST_SLOT)
-                + " devices); assign fewer PCI devices");
+        return true;
+    }
+
+    private int take(String id, int slot, int fn, boolean multi) {
+        int devfn = slot << 3 | fn;
+        owners.put(devfn, id);
+        if (fn == 0 && multi) {
+            multifunction.add(slot);
+        }
+        return devfn;
     }
 
     /** The PCI requester ID (bus 0) of function 0 at {@code slot}: what the ITS sees as the device ID. */
@@ -61,26 +119,32 @@ public final class PciRootBus {
         return ecam;
     }
 
-    /** A function present at {@code slot} until the returned handle is closed. */
+    /** A function present at function 0 of {@code slot} until the returned handle is closed. */
     public AutoCloseable attach(int slot, PciFunction function) {
-        synchronized (this) {
-            if (!owners.containsKey(slot)) {
-                throw new IllegalArgumentException("slot " + slot + " was not claimed");
-            }
-        }
-        if (!present.compareAndSet(slot, null, function)) {
-            throw new IllegalStateException("a function is already present at slot " + slot);
-        }
-        return () -> present.compareAndSet(slot, function, null);
+        return attachDevfn(slot << 3, function);
     }
 
-    /** The functions present now, by device number (what QMP's {@code query-pci} lists). */
+    /** A function present at {@code devfn} (device number << 3 | function) until the returned handle is closed. */
+    public AutoCloseable attachDevfn(int devfn, PciFunction function) {
+        synchronized (this) {
+            if (!owners.containsKey(devfn)) {
+                throw new IllegalArgumentException(String.format("00:%02x.%x was not claimed", devfn >>> 3, devfn & 7));
+            }
+        }
+        if (!present.compareAndSet(devfn, null, function)) {
+            throw new IllegalStateException(String.format("a function is already present at 00:%02x.%x", devfn >>> 3,
+                    devfn & 7));
+        }
+        return () -> present.compareAndSet(devfn, function, null);
+    }
+
+    /** The functions present now, by device number and function (what QMP's {@code query-pci} lists). */
     public synchronized List<Present> present() {
         List<Present> out = new ArrayList<>();
-        for (int s = 0; s < SLOTS; s++) {
-            PciFunction f = present.get(s);
+        for (int devfn = 0; devfn < SLOTS * FUNCTIONS; devfn++) {
+            PciFunction f = present.get(devfn);
             if (f != null) {
-                out.add(new Present(s, owners.getOrDefault(s, ""), f));
+                out.add(new Present(devfn >>> 3, devfn & 7, owners.getOrDefault(devfn, ""), f));
             }
         }
         return out;
@@ -89,8 +153,7 @@ public final class PciRootBus {
     /** The function an ECAM offset addresses, or null when none answers there. */
     @Nullable PciFunction function(long ecamOffset) {
         long bus = ecamOffset >>> 20;
-        int device = (int) (ecamOffset >>> 15) & 0x1f;
-        int function = (int) (ecamOffset >>> 12) & 7;
-        return bus == 0 && function == 0 ? present.get(device) : null;
+        int devfn = (int) (ecamOffset >>> 12) & 0xff;
+        return bus == 0 ? present.get(devfn) : null;
     }
 }

@@ -21,7 +21,8 @@ import org.vfio4j.virt.device.LiveDevice;
 import org.vfio4j.virt.device.RunningGuest;
 
 /**
- * One {@code -device vfio-pci}: a host function at device number {@link #slot()} of the root bus. While a
+ * One {@code -device vfio-pci}: a host function at device number {@link #slot()}, function {@link #fn()}, of the
+ * root bus. While a
  * guest runs it holds the host device open in the guest's one VFIO container ({@link RunningGuest#vfio()}) and answers the guest's
  * ECAM accesses through vfio-pci's {@link AssignedPciDevice}, which maps BARs ({@link GuestBars}), routes
  * MSI/MSI-X to KVM MSI routes carrying this function's requester ID, and INTx to its swizzled SPI
@@ -31,20 +32,27 @@ import org.vfio4j.virt.device.RunningGuest;
  * cannot be mapped) must leave nothing behind — the host device reusable at once by another VMM.
  */
 public final class VfioPciFunction implements LiveDevice {
+    private static final int HEADER_TYPE = 0x0e;
     private final String id;
     private final PciOptions options;
     private final int group;
     private final int slot;
+    private final int fn;
+    /** Whether the header type's multi-function bit is set for the guest (function 0 with multifunction=on). */
+    private final boolean multifunction;
     private final PciRootBus bus;
     private final PcieHost host;
     /** Whether the cdev fd handed in ({@code fd=}) is bound to its iommufd: from the first boot on. */
     private boolean cdevBound;
 
-    VfioPciFunction(String id, PciOptions options, int group, int slot, PciRootBus bus, PcieHost host) {
+    VfioPciFunction(String id, PciOptions options, int group, int devfn, boolean multifunction, PciRootBus bus,
+            PcieHost host) {
         this.id = id;
         this.options = options;
         this.group = group;
-        this.slot = slot;
+        this.slot = devfn >>> 3;
+        this.fn = devfn & 7;
+        this.multifunction = multifunction;
         this.bus = bus;
         this.host = host;
     }
@@ -57,6 +65,11 @@ public final class VfioPciFunction implements LiveDevice {
     /** The device number on bus 0 the guest finds the function at. */
     public int slot() {
         return slot;
+    }
+
+    /** The function number at {@link #slot()}. */
+    public int fn() {
+        return fn;
     }
 
     /** The host function, {@code DDDD:BB:DD.F}. */
@@ -72,14 +85,21 @@ public final class VfioPciFunction implements LiveDevice {
             PollLoop loop = new PollLoop("vfio-pci " + id, guest::report);
             undo.add(loop);
             AssignedPciDevice model = dev.plug(options, new PciMachine(new GuestBars(id, guest, host, guest::report),
-                    guest.router(PciRootBus.requesterId(slot)), new GuestIntx(slot, host, guest), loop,
+                    guest.router(PciRootBus.requesterId(slot) | fn), new GuestIntx(slot, host, guest), loop,
                     line -> guest.report("virt: " + id + ": " + line)));
             undo.add(model);
             model.start();
-            undo.add(bus.attach(slot, new PciFunction() {
+            undo.add(bus.attachDevfn(slot << 3 | fn, new PciFunction() {
                 @Override
                 public int configRead(int offset, int size) {
-                    return model.configRead(offset, size);
+                    int v = model.configRead(offset, size);
+                    if (offset <= HEADER_TYPE && HEADER_TYPE < offset + size) {
+                        // the multi-function bit is the machine's: set for a multifunction=on function 0, clear
+                        // for everything else (a host multi-function device's function 0 assigned alone)
+                        int bit = 0x80 << ((HEADER_TYPE - offset) * 8);
+                        v = multifunction ? v | bit : v & ~bit;
+                    }
+                    return v;
                 }
 
                 @Override
@@ -92,10 +112,11 @@ public final class VfioPciFunction implements LiveDevice {
                     return model.bars();
                 }
             }));
-            guest.report(String.format("virt: %s: host %s (IOMMU group %d%s) is 00:%02x.0 on the guest's PCIe bus, "
+            guest.report(String.format("virt: %s: host %s (IOMMU group %d%s) is 00:%02x.%x on the guest's PCIe bus, "
                     + "requester ID 0x%x%s", id, options.host(), group, options.iommufd() == null ? ""
                             : ", through its cdev" + (options.fd() >= 0 ? " fd " + options.fd() : ""),
-                    slot, PciRootBus.requesterId(slot), options.noMmap() ? "; x-no-mmap: every BAR access traps" : ""));
+                    slot, fn, PciRootBus.requesterId(slot) | fn,
+                    options.noMmap() ? "; x-no-mmap: every BAR access traps" : ""));
         } catch (VfioException | IllegalStateException | IllegalArgumentException e) {
             closeAll(undo, guest);
             throw new DeviceException(id + ": cannot assign host " + options.host() + ": " + e.getMessage(), e);
@@ -156,6 +177,6 @@ public final class VfioPciFunction implements LiveDevice {
 
     @Override
     public String toString() {
-        return String.format("%s: 00:%02x.0 <- host %s", id, slot, options.host());
+        return String.format("%s: 00:%02x.%x <- host %s", id, slot, fn, options.host());
     }
 }

@@ -4,6 +4,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
+import org.eclipse.jdt.annotation.Nullable;
 import org.vfio4j.pci.PciOptionException;
 import org.vfio4j.pci.PciOptions;
 import org.vfio4j.virt.MachineConfig;
@@ -18,8 +19,8 @@ import jakarta.inject.Inject;
 
 /**
  * {@code -device vfio-pci,host=BDF[,rombar=0|1][,x-no-mmap=on][,x-intx=off][,x-intx-mmap-timeout-ms=N]
- * [,iommufd=ID[,fd=N]]}: a host PCI function bound to vfio-pci, given to the guest at the next free device
- * number of the PCIe root bus (QEMU's {@code vfio-pci}). With {@code iommufd=} it joins that
+ * [,iommufd=ID[,fd=N]][,addr=SLOT[.FN]][,multifunction=on]}: a host PCI function bound to vfio-pci, given to
+ * the guest at {@code addr} or the next free device number of the PCIe root bus (QEMU's {@code vfio-pci}). With {@code iommufd=} it joins that
  * {@code -object iommufd} through its cdev (opened here, or handed in as {@code fd=}) instead of the
  * guest's VFIO container.
  *
@@ -77,6 +78,9 @@ public final class VfioPciType implements DeviceType {
                 PropertySpec.bool("x-intx", "offer the INTx pin (off: interrupt pin 0)", true),
                 PropertySpec.uint("x-intx-mmap-timeout-ms", "how long BARs stay trapped after an INTx without resampling",
                         PciOptions.DEFAULT_INTX_MMAP_TIMEOUT.toMillis()),
+                PropertySpec.string("addr", "the device number on the root bus, and the function: SLOT[.FN] in hex "
+                        + "(05, 05.1); the first free device number when not given", null),
+                PropertySpec.bool("multifunction", "at function 0: further functions share its device number", false),
                 PropertySpec.bool("x-managed", "bind the device's IOMMU group to vfio-pci at start and give it back "
                         + "to its drivers at exit", false),
                 PropertySpec.string("iommufd", "join the -object iommufd with this id through the device's cdev "
@@ -129,9 +133,11 @@ public final class VfioPciType implements DeviceType {
         if (config.dumpDtb() == null) {
             checks.canPin(id, config.ramBytes());
         }
-        int slot = bus.claimSlot(id);
+        int[] addr = addr(id, props.stringOrNull("addr"));
+        boolean multi = props.bool("multifunction");
+        int devfn = bus.claim(id, addr[0], addr[1], multi);
         assigned.put(bdf, id);
-        return new VfioPciFunction(id, options, group, slot, bus, host);
+        return new VfioPciFunction(id, options, group, devfn, multi && addr[1] == 0, bus, host);
     }
 
     private static int fdNumber(String id, String fd) throws DeviceException {
@@ -145,5 +151,22 @@ public final class VfioPciType implements DeviceType {
         }
         throw new DeviceException(id + ": fd=" + fd + " is not a file descriptor number; give the number of the "
                 + "device's cdev fd this process inherited");
+    }
+
+    /** QEMU's {@code addr=SLOT[.FN]}, both hex (an optional 0x each): {slot, fn}; {-1, 0} when not given. */
+    static int[] addr(String id, @Nullable String addr) throws DeviceException {
+        if (addr == null) {
+            return new int[] {-1, 0};
+        }
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?:0x)?([0-9a-fA-F]{1,2})(?:\\.(?:0x)?([0-7]))?")
+                .matcher(addr);
+        if (m.matches()) {
+            int slot = Integer.parseInt(m.group(1), 16);
+            if (slot < PciRootBus.SLOTS) {
+                return new int[] {slot, m.group(2) == null ? 0 : Integer.parseInt(m.group(2))};
+            }
+        }
+        throw new DeviceException(id + ": addr=" + addr + " is not a PCI address on the root bus; give SLOT[.FN] in "
+                + "hex, the device number 01 to 1f and the function 0 to 7 (addr=05.1)");
     }
 }

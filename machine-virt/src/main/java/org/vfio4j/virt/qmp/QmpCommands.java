@@ -150,7 +150,7 @@ final class QmpCommands {
         Map<String, Object> d = new LinkedHashMap<>();
         d.put("bus", 0);
         d.put("slot", p.slot());
-        d.put("function", 0);
+        d.put("function", p.fn());
         d.put("class_info", Map.of("class", f.configRead(0x0a, 2) & 0xffff));
         Map<String, Object> id = new LinkedHashMap<>();
         id.put("device", f.configRead(0x02, 2) & 0xffff);

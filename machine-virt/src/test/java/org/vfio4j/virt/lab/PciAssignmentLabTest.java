@@ -120,14 +120,22 @@ class PciAssignmentLabTest {
         assertE1000eWorks(r, "0000:00:01.0");
     }
 
+    /**
+     * Both devices in one guest, as two functions of one device number: the nvme at 00:01.0 with
+     * multifunction=on, the e1000e at 00:01.1, each with its own requester ID for its MSI-X.
+     */
     @Test
-    void bothDevicesInOneGuest(LabHost host) {
+    void twoHostFunctionsShareOneGuestSlot(LabHost host) {
         host.bindToVfio(LabDevice.NVME);
         host.bindToVfio(LabDevice.E1000E);
-        PciGuest.Run r = guest.run(List.of(nvme(""), e1000e()), "vfio4j_nvme vfio4j_e1000e");
+        PciGuest.Run r = guest.run(List.of(nvme(",addr=01.0,multifunction=on"), e1000e() + ",addr=01.1"),
+                "vfio4j_nvme vfio4j_e1000e");
         System.out.println(r.all());
         assertNvmeWorks(r);
-        assertE1000eWorks(r, "0000:00:02.0");
+        assertE1000eWorks(r, "0000:00:01.1");
+        // its MSI-X carry requester ID 0x9 to the ITS: with another one they would reach no vector of its own
+        assertTrue(r.number("e1000e-irqs").orElse(0) > 0, "no interrupts of function 1\n" + r.all());
+        assertTrue(r.err().contains("is 00:01.1 on the guest's PCIe bus, requester ID 0x9"), r.all());
     }
 
     @Test
