@@ -47,10 +47,13 @@ public final class AssignedPciDevice implements AutoCloseable {
     private boolean closed;
 
     /** Per-start state; rebuilt on every reset. */
-    /** @param flrByte the config offset of Device Control's high byte when the device advertises FLR, else -1 */
+    /**
+     * @param flrByte the config offset of Device Control's high byte when the device advertises FLR, else -1
+     * @param pmcsr   the config offset of the PM capability's control/status register, else -1
+     */
     private record Running(ConfigSpace config, List<PciBar> bars, BarMappings mappings, Optional<RomBar> rom,
             @Nullable IntxInterrupt intx, @Nullable MsiCapability msi, @Nullable MsixCapability msix,
-            List<Capability> capabilities, int flrByte) {}
+            List<Capability> capabilities, int flrByte, int pmcsr) {}
 
     /** Creates the model; nothing touches the device until {@link #start()}. */
     public AssignedPciDevice(PciHost host, PciOptions options, PciMachine machine) {
@@ -134,7 +137,9 @@ public final class AssignedPciDevice implements AutoCloseable {
         mappings[0] = new BarMappings(host, mapper, bars, options.noMmap(),
                 i -> table == null ? List.of() : table.trappedRanges(i),
                 i -> new BarTrap(i, host.hostRegion(i).orElseThrow(), table, intx[0], warnings), warnings);
-        Running r = new Running(config, bars, mappings[0], rom, intx[0], msi, msix, caps, flrByte(caps));
+        int pmcsr = caps.stream().filter(c -> c.kept() && !c.extended() && c.id() == CapabilityList.PM
+                && c.length() >= 8).mapToInt(c -> c.offset() + 4).findFirst().orElse(-1);
+        Running r = new Running(config, bars, mappings[0], rom, intx[0], msi, msix, caps, flrByte(caps), pmcsr);
         config.listenBefore(StandardHeader.COMMAND, 2, (off, size, value) -> {
             int now = config.read(StandardHeader.COMMAND, 2);
             int turnedOff = now & ~config.projected(StandardHeader.COMMAND, 2, off, size, value);
@@ -145,17 +150,15 @@ public final class AssignedPciDevice implements AutoCloseable {
         config.listen(StandardHeader.COMMAND, 2, (_, _) -> decode(r));
         config.listen(PciBar.BAR0, 24, (_, _) -> r.mappings().update(config));
         config.listen(RomBar.REGISTER, 4, (_, _) -> decode(r));
-        caps.stream().filter(c -> c.kept() && !c.extended() && c.id() == CapabilityList.PM && c.length() >= 8)
-                .findFirst().ifPresent(pm -> {
-                    int pmcsr = pm.offset() + 4;
-                    config.listenBefore(pmcsr, 2, (off, size, value) -> {
-                        if ((config.projected(pmcsr, 2, off, size, value) & 3) != 0 && r.mappings().powered()) {
-                            decode(r, config.read(StandardHeader.COMMAND, 2), false);
-                        }
-                    });
-                    config.listen(pmcsr, 2, (_, _) -> decode(r, config.read(StandardHeader.COMMAND, 2),
-                            (config.hostValue(pmcsr, 2) & 3) == 0));
-                });
+        if (pmcsr >= 0) {
+            config.listenBefore(pmcsr, 2, (off, size, value) -> {
+                if ((config.projected(pmcsr, 2, off, size, value) & 3) != 0 && r.mappings().powered()) {
+                    decode(r, config.read(StandardHeader.COMMAND, 2), false);
+                }
+            });
+            config.listen(pmcsr, 2, (_, _) -> decode(r, config.read(StandardHeader.COMMAND, 2),
+                    (config.hostValue(pmcsr, 2) & 3) == 0));
+        }
         return r;
     }
 
@@ -185,24 +188,45 @@ public final class AssignedPciDevice implements AutoCloseable {
      * Guest config write of 1, 2 or 4 bytes; host-owned bits are protected, out-of-range writes dropped. A write
      * of Initiate Function Level Reset (PCI Express Device Control bit 15) to a device that advertises FLR resets
      * it, as QEMU does: {@link #reset()}, so the device is reset through VFIO and the virtual config space
-     * (BARs, command, MSI/MSI-X) starts again from its reset state, which the guest's PCI core then restores.
+     * (BARs, command, MSI/MSI-X) starts again from its reset state, which the guest's PCI core then restores. So
+     * does a PMCSR write taking a device without No_Soft_Reset from D3hot to D0 (the PCI PM spec's reset).
      */
     public synchronized void configWrite(int offset, int size, int value) {
         if (lost && !revive()) {
             return;
         }
         Running r = running();
+        int pm = r.pmcsr();
+        boolean pmWrite = pm >= 0 && pm < offset + size && offset < pm + 2;
+        int before = pmWrite ? r.config().read(pm, 2) : 0;
         r.config().write(offset, size, value);
         int at = r.flrByte();
         if (at >= offset && at < offset + size && ((value >>> (8 * (at - offset))) & 0x80) != 0) {
-            warnings.report(host.name() + ": the guest initiated a function level reset; resetting the device through VFIO");
-            try {
-                reset();
-            } catch (RuntimeException e) {
-                lost = true; // the guest's doing must not end the VMM: the device is gone for it instead
-                warnings.report(host.name() + ": the device did not come back from the reset (" + e.getMessage()
-                        + "); the guest now reads all ones from it");
+            guestReset("the guest initiated a function level reset");
+        } else if (pmWrite && (before & 3) == 3) {
+            int after = r.config().read(pm, 2);
+            if ((after & 3) == 0 && (after & PM_NO_SOFT_RESET) == 0) {
+                guestReset("the guest moved it from D3hot to D0 and it has no No_Soft_Reset (a PM reset)");
             }
+        }
+    }
+
+    /** No_Soft_Reset in PMCSR: set, a device keeps its state through D3hot; clear, D3hot to D0 resets it. */
+    private static final int PM_NO_SOFT_RESET = 1 << 3;
+
+    /**
+     * A reset the guest asked for (FLR, or a PM reset): performed through VFIO with the virtual config space
+     * started again from its reset state, as QEMU does; a device that does not come back reads all ones until it
+     * does, and the VMM goes on.
+     */
+    private void guestReset(String why) {
+        warnings.report(host.name() + ": " + why + "; resetting the device through VFIO");
+        try {
+            reset();
+        } catch (RuntimeException e) {
+            lost = true; // the guest's doing must not end the VMM: the device is gone for it instead
+            warnings.report(host.name() + ": the device did not come back from the reset (" + e.getMessage()
+                    + "); the guest now reads all ones from it");
         }
     }
 

@@ -6,9 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import org.junit.jupiter.api.Test;
 
 /**
- * A guest's function level reset (PCI Express Device Control bit 15): the device is reset through VFIO and the
- * virtual config space starts again from its reset state, as QEMU does; a device that does not advertise FLR
- * gets nothing but the write.
+ * A guest's function level reset (PCI Express Device Control bit 15), or its PM reset (D3hot to D0 without
+ * No_Soft_Reset): the device is reset through VFIO and the virtual config space starts again from its reset
+ * state, as QEMU does; a device that does not advertise FLR gets nothing but the write.
  */
 class FunctionLevelResetTest {
     private static final int DEVCTL = 0x88; // the nvme fake's PCIe capability at 0x80
@@ -67,6 +67,31 @@ class FunctionLevelResetTest {
             r.host.configFails = false;
             assertEquals(0x0010_1b36, r.read32(0x00), "the next access brings it back");
             assertEquals(0x4, r.read32(0x10), "from its reset state");
+        }
+    }
+
+    /** The e1000e fake's PM capability at 0xC8 has No_Soft_Reset clear; the nvme fake's has it set. */
+    @Test
+    void d3hotToD0WithoutNoSoftResetIsAPmResetAndWithItIsNot() {
+        int pmcsr = 0xCC;
+        try (Rig r = new Rig(Devices.e1000e())) {
+            r.write32(0x10, 0xFEB0_0000);
+            r.command(StandardHeader.CMD_MEMORY);
+            int resets = r.host.resets;
+            r.write16(pmcsr, 0x0003);
+            assertEquals(resets, r.host.resets, "going to D3hot resets nothing");
+            r.write16(pmcsr, 0x0000);
+            assertEquals(resets + 2, r.host.resets, "D3hot to D0 without No_Soft_Reset: reset through VFIO");
+            assertEquals(0, r.read16(StandardHeader.COMMAND) & StandardHeader.CMD_MEMORY, "virtual state reset too");
+            assertTrue(r.machine.warnings.stream().anyMatch(w -> w.contains("a PM reset")), r.machine.warnings.toString());
+            r.write16(pmcsr, 0x0000);
+            assertEquals(resets + 2, r.host.resets, "D0 to D0 is no transition");
+        }
+        try (Rig r = new Rig(Devices.nvme())) {
+            int resets = r.host.resets;
+            r.write16(0x44, 0x0003);
+            r.write16(0x44, 0x0000);
+            assertEquals(resets, r.host.resets, "No_Soft_Reset set: the device keeps its state");
         }
     }
 }
