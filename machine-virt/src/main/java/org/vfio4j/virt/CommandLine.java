@@ -58,6 +58,8 @@ public record CommandLine(MachineConfig config, boolean usage, @Nullable DeviceS
               -name NAME         the guest's name (QMP's query-name)
               -pidfile FILE      keep the VMM's process id in FILE (locked while it runs, removed at exit)
               -version           print the version and exit
+            The guest's console is stdin and stdout; on a terminal it is raw (Ctrl-C goes to the guest),
+            Ctrl-A x ends the VMM and Ctrl-A h lists the keys.
             """.formatted(Gicv3.maxCpus());
 
     private static final List<String> OPTIONS = List.of("-m", "-smp", "-kernel", "-initrd", "-append", "-device",

@@ -49,6 +49,8 @@ public final class KvmRunner implements MachineRunner {
     private @Nullable StdinPump stdin;
     /** The run's iommufds (every boot's IOASes are made in copies of them); set for the length of {@link #run}. */
     private IommufdFiles iommufds = new IommufdFiles(java.util.Map.of());
+    /** The console's terminal, raw for the length of {@link #run} when stdin is one. */
+    private ConsoleTerminal terminal = ConsoleTerminal.NONE;
 
     @Inject
     KvmRunner(PciRootBus pciRoot, Preboot preboot, RunControl control) {
@@ -76,6 +78,7 @@ public final class KvmRunner implements MachineRunner {
         }, "virt-sigterm");
         Runtime.getRuntime().addShutdownHook(hook);
         iommufds = new IommufdFiles(machine.config().iommufds());
+        terminal = ConsoleTerminal.raw(0);
         try {
             Preboot setup = preboot;
             while (true) {
@@ -96,6 +99,7 @@ public final class KvmRunner implements MachineRunner {
             end = RunOutcome.refused(e.getMessage());
         } finally {
             iommufds.close();
+            terminal.close();
             control.finish(end);   // the run's end, if nobody decided it earlier (a failure before the vCPUs ran)
             RunOutcome decided = control.ended();
             end = decided != null ? decided : end;
@@ -157,7 +161,9 @@ public final class KvmRunner implements MachineRunner {
                 StartedDevices started = StartedDevices.start(machine.devices(), guest, err)) {
             StdinPump pump = stdin;
             if (pump == null) {
-                stdin = StdinPump.start(System.in, uart);
+                stdin = terminal.isRaw()
+                        ? StdinPump.start(System.in, uart, new ConsoleEscape(), () -> control.finish(RunOutcome.consoleQuit()), err)
+                        : StdinPump.start(System.in, uart);
             } else {
                 pump.feed(uart);
             }

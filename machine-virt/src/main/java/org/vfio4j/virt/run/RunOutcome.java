@@ -8,7 +8,7 @@ package org.vfio4j.virt.run;
  * only stop.
  *
  * @param reason QEMU's {@code ShutdownCause} name ({@code guest-shutdown}, {@code host-qmp-quit}, {@code host-signal},
- *               {@code guest-reset}, {@code host-qmp-system-reset}, {@code guest-panic}, {@code host-error})
+ *               {@code guest-reset}, {@code host-qmp-system-reset}, {@code guest-panic}, {@code host-ui}, {@code host-error})
  */
 public record RunOutcome(int status, String message, String reason) {
     /** An outcome the VMM itself caused (a failure of its own or a refusal). */
@@ -65,5 +65,10 @@ public record RunOutcome(int status, String message, String reason) {
     /** QMP's {@code quit}: an orderly end the operator asked for, status 0 as QEMU exits. */
     public static RunOutcome quit() {
         return new RunOutcome(0, "virt: quit (QMP); the guest was stopped and everything released", "host-qmp-quit");
+    }
+
+    /** Ctrl-A x on the console (QEMU's {@code host-ui} cause): status 0. */
+    public static RunOutcome consoleQuit() {
+        return new RunOutcome(0, "virt: quit (Ctrl-A x); the guest was stopped and everything released", "host-ui");
     }
 }

@@ -2,6 +2,9 @@ package org.vfio4j.virt.run;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.PrintStream;
+
+import org.eclipse.jdt.annotation.Nullable;
 
 import org.vfio4j.virt.emu.Pl011Uart;
 
@@ -17,19 +20,41 @@ import org.vfio4j.virt.emu.Pl011Uart;
  */
 final class StdinPump implements Runnable {
     private final InputStream in;
+    private final @Nullable ConsoleEscape escape;
+    private final Runnable quit;
+    private final PrintStream messages;
     private volatile Pl011Uart uart;
 
-    private StdinPump(InputStream in, Pl011Uart uart) {
+    private StdinPump(InputStream in, Pl011Uart uart, @Nullable ConsoleEscape escape, Runnable quit, PrintStream messages) {
         this.in = in;
         this.uart = uart;
+        this.escape = escape;
+        this.quit = quit;
+        this.messages = messages;
     }
 
+    /** A pump that gives every byte to the guest (stdin is no terminal: a pipe or a file). */
     static StdinPump start(InputStream in, Pl011Uart uart) {
-        StdinPump pump = new StdinPump(in, uart);
+        return start(in, uart, null, () -> { }, System.err);
+    }
+
+    /**
+     * A pump that reads QEMU's Ctrl-A escapes from the console when {@code escape} is given: Ctrl-A x runs
+     * {@code quit}, help and refusals go to {@code messages}.
+     */
+    static StdinPump start(InputStream in, Pl011Uart uart, @Nullable ConsoleEscape escape, Runnable quit,
+            PrintStream messages) {
+        StdinPump pump = of(in, uart, escape, quit, messages);
         Thread t = new Thread(pump, "stdin-to-pl011");
         t.setDaemon(true);
         t.start();
         return pump;
+    }
+
+    /** A pump not yet started: its {@link #run} is the caller's to call. */
+    static StdinPump of(InputStream in, Pl011Uart uart, @Nullable ConsoleEscape escape, Runnable quit,
+            PrintStream messages) {
+        return new StdinPump(in, uart, escape, quit, messages);
     }
 
     /** Feeds {@code next} from now on, the UART of a new boot. */
@@ -44,6 +69,27 @@ final class StdinPump implements Runnable {
         try {
             int b;
             while ((b = in.read()) >= 0) {
+                ConsoleEscape e = escape;
+                if (e != null) {
+                    switch (e.next(b)) {
+                        case SEND -> { }
+                        case SWALLOW -> {
+                            continue;
+                        }
+                        case QUIT -> {
+                            quit.run();
+                            return;
+                        }
+                        case HELP -> {
+                            messages.print(ConsoleEscape.HELP);
+                            continue;
+                        }
+                        case MONITOR -> {
+                            messages.println("virt: no monitor on the console; QMP listens on the -qmp sockets");
+                            continue;
+                        }
+                    }
+                }
                 Pl011Uart u = uart;
                 u.awaitRoom();
                 while (u != uart) {   // a reset came while we waited: the byte is for the new boot
