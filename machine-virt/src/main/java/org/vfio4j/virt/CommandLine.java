@@ -58,13 +58,14 @@ public record CommandLine(MachineConfig config, boolean usage, @Nullable DeviceS
               -name NAME         the guest's name (QMP's query-name)
               -pidfile FILE      keep the VMM's process id in FILE (locked while it runs, removed at exit)
               -version           print the version and exit
+              -nographic, -serial stdio|mon:stdio  accepted as QEMU spells them: the console is stdio
             The guest's console is stdin and stdout; on a terminal it is raw (Ctrl-C goes to the guest),
             Ctrl-A x ends the VMM and Ctrl-A h lists the keys.
             """.formatted(Gicv3.maxCpus());
 
     private static final List<String> OPTIONS = List.of("-m", "-smp", "-kernel", "-initrd", "-append", "-device",
             "-machine", "-M", "-plugins", "-object", "-mem-path", "-qmp", "-chardev", "-mon", "-S", "-no-reboot",
-            "-name", "-pidfile", "-version");
+            "-name", "-pidfile", "-version", "-nographic", "-serial");
 
     /** A {@code -object memory-backend-*}: what backs it and how large it is. */
     private record Backend(String option, RamBackend backend, long size) {
@@ -100,6 +101,9 @@ public record CommandLine(MachineConfig config, boolean usage, @Nullable DeviceS
             if (opt.equals("-no-reboot")) {
                 noReboot = true;
                 continue;
+            }
+            if (opt.equals("-nographic")) {
+                continue; // the machine has no display: the console is on stdio already, as -nographic puts it
             }
             if (opt.equals("-version") || opt.equals("--version")) {
                 return new CommandLine(noGuest(ram, cpus, plugins), false, null, ControlOptions.NONE, true);
@@ -141,6 +145,7 @@ public record CommandLine(MachineConfig config, boolean usage, @Nullable DeviceS
                 }
                 case "-mon" -> monitors.add(v);
                 case "-name" -> name = name(v);
+                case "-serial" -> serial(v);
                 case "-pidfile" -> pidFile = Path.of(v);
                 case "-smp" -> cpus = smp(v);
                 case "-kernel" -> kernel = Path.of(v);
@@ -205,6 +210,14 @@ public record CommandLine(MachineConfig config, boolean usage, @Nullable DeviceS
             }
         }
         return "";
+    }
+
+    /** {@code -serial}: the one UART's backend; only stdio (QEMU's default with -nographic) is offered here. */
+    static void serial(String v) throws UsageException {
+        if (!v.equals("stdio") && !v.equals("mon:stdio")) {
+            throw new UsageException("-serial " + v + ": the console is on stdio only (-serial stdio or mon:stdio); "
+                    + "redirect the VMM's output to keep it in a file");
+        }
     }
 
     /** {@code key=value} as {key, value}; a bare {@code key} has the value "". */

@@ -81,4 +81,13 @@ class ControlOptionsTest {
         assertTrue(CommandLine.parse(new String[] {"--version"}).version());
         assertFalse(CommandLine.parse(new String[] {"-m", "64M"}).version());
     }
+
+    @Test
+    void qemusConsoleSpellingsAreAcceptedAndOtherBackendsRefused() throws Exception {
+        MachineConfig c = CommandLine.parse(new String[] {"-m", "64M", "-nographic", "-serial", "mon:stdio"}).config();
+        assertEquals(64L << 20, c.ramBytes(), "-nographic takes no argument: -m still parses after it");
+        CommandLine.parse(new String[] {"-serial", "stdio"});
+        assertTrue(error("-serial", "pty").contains("-serial pty: the console is on stdio only"));
+        assertTrue(error("-serial").contains("-serial"), "a missing value is named");
+    }
 }
