@@ -43,8 +43,41 @@ public final class VfioTool {
         System.exit(run(args, new VfioTool(IommuGroups.system(), Path.of("/dev/vfio"), System.out), System.err));
     }
 
+    /** Each command's usage, for {@code --help}. */
+    private static final Map<String, String> HELP = new LinkedHashMap<>();
+
+    static {
+        HELP.put("groups", """
+                vfio4j groups [--json]
+                  every IOMMU group: its device node, whether it is viable, and each device with its IDs, class,
+                  bus, driver, VFIO cdev and the backends that can open it (container, iommufd)
+                """);
+        HELP.put("info", """
+                vfio4j info DEVICE [--json]
+                  a device bound to a VFIO driver, opened through its group: flags, IOMMU page sizes and valid
+                  IOVA ranges, regions (size, offset, access, mmap areas, capabilities) and IRQs
+                """);
+        HELP.put("bind", """
+                vfio4j bind DEVICE [--force] [--json]
+                  moves every device of DEVICE's IOMMU group to its VFIO driver, recording the drivers they had
+                  in /run/vfio4j/bindings; refused while the host uses a device (mounted, swap, a NIC with
+                  routes) unless --force
+                """);
+        HELP.put("unbind", """
+                vfio4j unbind DEVICE [--json]
+                  gives the group's devices on a VFIO driver back to the drivers bind recorded (or to the
+                  kernel's choice)
+                """);
+    }
+
+    /** Exit status: 0 done, 1 the request failed (one line on stderr), 2 a usage mistake. */
     static int run(String[] args, VfioTool tool, PrintStream err) {
         List<String> rest = new ArrayList<>(List.of(args));
+        if (rest.remove("--help") || rest.remove("-h")) {
+            String help = rest.isEmpty() ? null : HELP.get(rest.get(0));
+            tool.out.print(help != null ? help : String.join("", HELP.values()));
+            return 0;
+        }
         boolean json = rest.remove("--json");
         boolean force = rest.remove("--force");
         String usage = "usage: vfio4j groups [--json] | vfio4j info DEVICE [--json] | vfio4j bind DEVICE [--force] "

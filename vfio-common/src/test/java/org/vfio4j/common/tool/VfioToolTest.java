@@ -9,6 +9,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -78,6 +79,19 @@ class VfioToolTest {
         assertTrue(out().contains("\"container\",\n          \"iommufd\""), out());
         assertTrue(out().contains("\"driver\": \"e1000\",\n        \"blocks_vfio\": true,\n        \"cdev\": \"\",\n"
                 + "        \"backends\": []"), "a device on its host driver has neither\n" + out());
+    }
+
+    @Test
+    void helpListsEachCommandsOptionsAndExitsZero(@TempDir Path dir) throws IOException {
+        assertEquals(0, run(dir, dir, "bind", "--help"));
+        assertTrue(out().startsWith("vfio4j bind DEVICE [--force] [--json]"), out());
+        assertTrue(!out().contains("vfio4j groups"), "only the command asked about");
+        out.reset();
+        assertEquals(0, run(dir, dir, "--help"));
+        for (String c : List.of("groups [--json]", "info DEVICE", "bind DEVICE", "unbind DEVICE")) {
+            assertTrue(out().contains("vfio4j " + c), out());
+        }
+        assertEquals("", err());
     }
 
     @Test
