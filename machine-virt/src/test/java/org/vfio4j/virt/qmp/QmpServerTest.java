@@ -2,6 +2,7 @@ package org.vfio4j.virt.qmp;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.BufferedReader;
@@ -337,6 +338,12 @@ class QmpServerTest {
                 assertEquals("STOP", c.next().get("event"), "every negotiated client hears the event");
             }
             clients.remove(0).close();
+            // the server learns of the disconnect when it reads the end of that stream: wait for it, not for time
+            assertTimeoutPreemptively(java.time.Duration.ofSeconds(10), () -> {
+                while (server.clients() >= QmpServer.MAX_CLIENTS) {
+                    Thread.onSpinWait();
+                }
+            }, "the server never noticed the disconnect");
             try (Client replacement = new Client(p).negotiated()) {
                 assertEquals("paused", map(replacement.reply("{\"execute\":\"query-status\"}").get("return"))
                         .get("status"), "a place freed by a disconnect is taken again");
