@@ -71,17 +71,21 @@ public final class IommuGroups {
 
     /** The IOMMU group of the device named {@code name} on any bus, if it has one. */
     public OptionalInt groupOf(String name) {
-        for (String bus : List.of("pci", "platform", "amba", "fsl-mc")) {
-            Path link = sys.resolve("bus/" + bus + "/devices/" + name + "/iommu_group");
-            if (Files.exists(link)) {
-                try {
-                    return OptionalInt.of(Integer.parseInt(Files.readSymbolicLink(link).getFileName().toString()));
-                } catch (IOException | NumberFormatException e) {
-                    return OptionalInt.empty();
-                }
-            }
+        Path dev = deviceDir(name);
+        Path link = dev == null ? null : dev.resolve("iommu_group");
+        if (link == null || !Files.exists(link)) {
+            return OptionalInt.empty();
         }
-        return OptionalInt.empty();
+        try {
+            return OptionalInt.of(Integer.parseInt(Files.readSymbolicLink(link).getFileName().toString()));
+        } catch (IOException | NumberFormatException e) {
+            return OptionalInt.empty();
+        }
+    }
+
+    /** The devices of group {@code group} that keep it from being viable (on a host driver VFIO does not accept). */
+    public List<SysfsDevice> blockers(int group) {
+        return devices(group).stream().filter(d -> !d.vfioCompatible()).toList();
     }
 
     /**
@@ -90,17 +94,16 @@ public final class IommuGroups {
      * {@code CONFIG_VFIO_DEVICE_CDEV}.
      */
     public Optional<String> cdevOf(String name) {
-        for (String bus : List.of("pci", "platform", "amba", "fsl-mc")) {
-            Path dir = sys.resolve("bus/" + bus + "/devices/" + name + "/vfio-dev");
-            if (Files.isDirectory(dir)) {
-                try (Stream<Path> s = Files.list(dir)) {
-                    return s.map(p -> p.getFileName().toString()).filter(n -> n.matches("vfio[0-9]+")).findFirst();
-                } catch (IOException e) {
-                    return Optional.empty();
-                }
-            }
+        Path dev = deviceDir(name);
+        Path dir = dev == null ? null : dev.resolve("vfio-dev");
+        if (dir == null || !Files.isDirectory(dir)) {
+            return Optional.empty();
         }
-        return Optional.empty();
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.map(p -> p.getFileName().toString()).filter(n -> n.matches("vfio[0-9]+")).findFirst();
+        } catch (IOException e) {
+            return Optional.empty();
+        }
     }
 
     /** The device whose VFIO cdev is {@code cdev} ({@code vfioN}), as {@code /sys/class/vfio-dev} links it. */
@@ -116,10 +119,16 @@ public final class IommuGroups {
 
     /** The device named {@code name} on any bus, or null when sysfs has no such device. */
     public @Nullable SysfsDevice find(String name) {
+        Path dev = deviceDir(name);
+        return dev == null ? null : describe(dev);
+    }
+
+    /** The device's directory under the first bus that has one of that name, or null. */
+    private @Nullable Path deviceDir(String name) {
         for (String bus : List.of("pci", "platform", "amba", "fsl-mc")) {
             Path dev = sys.resolve("bus/" + bus + "/devices/" + name);
             if (Files.exists(dev)) {
-                return describe(dev);
+                return dev;
             }
         }
         return null;

@@ -160,7 +160,7 @@ public final class IommufdIoas implements DmaSpace {
                 default -> "";
             });
         }
-        return join(dfd, name, factory);
+        return join(dfd, name, false, factory);
     }
 
     /**
@@ -179,10 +179,6 @@ public final class IommufdIoas implements DmaSpace {
     public <D extends VfioDevice> D adoptDevice(int cdevFd, String name, boolean bound, DeviceFactory<D> factory) {
         Check.open(closed, this);
         return join(cdevFd, name, bound, factory);
-    }
-
-    private <D extends VfioDevice> D join(int dfd, String name, DeviceFactory<D> factory) {
-        return join(dfd, name, false, factory);
     }
 
     private synchronized <D extends VfioDevice> D join(int dfd, String name, boolean bound, DeviceFactory<D> factory) {
@@ -246,8 +242,7 @@ public final class IommufdIoas implements DmaSpace {
             case Errno.EBUSY -> {
                 // binding claims DMA ownership of the whole group: a member on a host driver refuses it
                 OptionalInt g = sysfs.groupOf(name);
-                List<SysfsDevice> bad = g.isPresent()
-                        ? sysfs.devices(g.getAsInt()).stream().filter(d -> !d.vfioCompatible()).toList() : List.of();
+                List<SysfsDevice> bad = g.isPresent() ? sysfs.blockers(g.getAsInt()) : List.of();
                 yield bad.isEmpty() ? "the device is already bound, or its IOMMU group is open through /dev/vfio"
                         : "its IOMMU group " + g.getAsInt() + " is not viable: " + bad.stream().map(d -> d.name()
                                 + " is on " + d.driver()).toList() + "; for example: " + bad.get(0).fix();

@@ -146,8 +146,7 @@ public final class VfioContainer implements DmaSpace {
         try {
             GroupStatus status = VfioGroup.queryStatus(kernel, gfd, number);
             if (!status.viable()) {
-                throw new GroupNotViableException(number,
-                        sysfs.devices(number).stream().filter(d -> !d.vfioCompatible()).toList());
+                throw new GroupNotViableException(number, sysfs.blockers(number));
             }
             try (Arena a = Arena.ofConfined()) {
                 MemorySegment cfd = a.allocateFrom(ValueLayout.JAVA_INT, fd);

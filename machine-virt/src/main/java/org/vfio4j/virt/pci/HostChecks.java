@@ -90,7 +90,7 @@ final class HostChecks {
             throw new DeviceException(id + ": host device " + bdf + " has no IOMMU group; assignment needs an IOMMU "
                     + "(Arm: an SMMU; x86: intel_iommu=on or amd_iommu=on)");
         }
-        List<SysfsDevice> offenders = sysfs.devices(group.getAsInt()).stream().filter(m -> !m.vfioCompatible()).toList();
+        List<SysfsDevice> offenders = sysfs.blockers(group.getAsInt());
         if (!offenders.isEmpty()) {
             StringBuilder b = new StringBuilder(id + ": IOMMU group " + group.getAsInt() + " of " + bdf
                     + " is not viable: every device in it must be on vfio-pci or unbound, but");
