@@ -105,7 +105,8 @@ public record PciOptions(String host, @Nullable String id, boolean romBar, boole
         return new PciOptions(host, id, romBar, noMmap, intx, timeout, iommufd, fd);
     }
 
-    private static int fd(String value) {
+    /** The file descriptor number {@code value} names, as {@code fd=} takes it. */
+    public static int fd(String value) {
         try {
             int v = Integer.parseInt(value);
             if (v >= 0) {

@@ -98,7 +98,7 @@ public final class VfioPciType implements DeviceType {
         PciOptions options;
         try {
             if (hostBdf == null && fd != null && iommufd != null) {
-                hostBdf = checks.cdevHost(id, fdNumber(id, fd));
+                hostBdf = checks.cdevHost(id, PciOptions.fd(fd));
             }
             if (hostBdf == null) {
                 throw new DeviceException(id + ": vfio-pci needs host=DDDD:BB:DD.F (the device's PCI address, as in "
@@ -138,19 +138,6 @@ public final class VfioPciType implements DeviceType {
         int devfn = bus.claim(id, addr[0], addr[1], multi);
         assigned.put(bdf, id);
         return new VfioPciFunction(id, options, group, devfn, multi && addr[1] == 0, bus, host);
-    }
-
-    private static int fdNumber(String id, String fd) throws DeviceException {
-        try {
-            int n = Integer.parseInt(fd);
-            if (n >= 0) {
-                return n;
-            }
-        } catch (NumberFormatException e) {
-            // reported below
-        }
-        throw new DeviceException(id + ": fd=" + fd + " is not a file descriptor number; give the number of the "
-                + "device's cdev fd this process inherited");
     }
 
     /** QEMU's {@code addr=SLOT[.FN]}, both hex (an optional 0x each): {slot, fn}; {-1, 0} when not given. */
