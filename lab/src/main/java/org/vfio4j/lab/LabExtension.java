@@ -7,6 +7,7 @@ import java.util.Optional;
 import org.eclipse.jdt.annotation.NonNullByDefault;
 import org.eclipse.jdt.annotation.Nullable;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ExtensionConfigurationException;
 import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.InvocationInterceptor;
 import org.junit.jupiter.api.extension.ParameterContext;
@@ -42,6 +43,12 @@ public final class LabExtension implements BeforeAllCallback, InvocationIntercep
     public void beforeAll(ExtensionContext context) {
         if (Lab.inLab() || outcomes(context) != null) {
             return; // in the lab, or a @Nested class whose outer class already ran there
+        }
+        Class<?> cls = context.getRequiredTestClass();
+        if (LabBatch.arch(cls) == LabArch.AARCH64 && !context.getTags().contains(LabArch.AARCH64_TAG)) {
+            throw new ExtensionConfigurationException(cls.getName() + " runs in the aarch64 lab but is not tagged '"
+                    + LabArch.AARCH64_TAG + "': add @Tag(\"" + LabArch.AARCH64_TAG + "\"). The test command runs the "
+                    + "classes so tagged last, once the aarch64 lab it prepares meanwhile is ready");
         }
         LabBatch.ClassOutcomes r = LabBatch.outcomes(context.getRequiredTestClass());
         context.getStore(NS).put(OUTCOMES, new Outcomes(r.byId(), r.jvm()));

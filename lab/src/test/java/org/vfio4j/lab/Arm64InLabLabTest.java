@@ -6,10 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /** A {@link LabTest} class whose body runs in the aarch64 lab host, on the arm64 JRE. */
 @LabTest(arch = LabArch.AARCH64)
+@Tag("aarch64")
 class Arm64InLabLabTest {
     @Test
     void runsOnTheArm64JreInTheAarch64LabHost() {

@@ -13,6 +13,7 @@ import org.junit.jupiter.api.Test;
  * mode, the SMMUv3 grouping the nvme for vfio-pci, the arm64 JRE, the launcher in the lab.
  */
 @Tag("lab")
+@Tag("aarch64")
 class Arm64LabRunLabTest {
     private static LabResult run(String script) {
         return Lab.aarch64().withTimeout(java.time.Duration.ofSeconds(600)).run(List.of("sh", "-c", script));

@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.vfio4j.lab.LabArch;
 import org.vfio4j.lab.LabDevice;
@@ -27,6 +28,7 @@ import org.vfio4j.lab.LabTest;
  * VFIO container ({@link PciAssignmentLabTest}).
  */
 @LabTest(arch = LabArch.AARCH64)
+@Tag("aarch64")
 class IommufdAssignmentLabTest {
     private static final String MARKER = "VFIO4J-GUEST-DONE";
     private static PciGuest guest;

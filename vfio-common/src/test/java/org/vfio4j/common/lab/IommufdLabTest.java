@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.lang.foreign.MemorySegment;
 import java.util.List;
 
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.vfio4j.common.DmaArena;
 import org.vfio4j.common.DmaBuffer;
@@ -31,6 +32,7 @@ import org.vfio4j.lab.LabTest;
  * Debian kernel has no IOMMUFD, so this runs on arm64 only.
  */
 @LabTest(arch = LabArch.AARCH64)
+@Tag("aarch64")
 class IommufdLabTest {
     /** Where the arm64 SMMU drivers put their software MSI window (MSI_IOVA_BASE, 1 MiB). */
     private static final long SW_MSI = 0x800_0000L;
