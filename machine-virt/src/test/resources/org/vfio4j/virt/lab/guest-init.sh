@@ -3,7 +3,7 @@
 # prints a marker, the online CPU count and the device tree's root compatible, then powers off (PSCI SYSTEM_OFF).
 # Kernel command-line words change the ending: vfio4j_panic -> init exits (kernel panic; with panic=-1 the
 # kernel resets), vfio4j_reboot -> reboots (PSCI SYSTEM_RESET; for the reboot test, so every boot reboots),
-# vfio4j_idle -> waits forever (for the SIGTERM test), vfio4j_rtc -> checks an RTC given to the guest (rtc0:
+# vfio4j_idle -> waits forever (until ended from outside, as QMP does), vfio4j_rtc -> checks an RTC given to the guest (rtc0:
 # its name and device, its time read twice 3 s apart, then 4 alarms 2 s ahead, each followed by the RTC's
 # interrupt count in /proc/interrupts) before powering off (for the vfio-amba PL031 test).
 # Refuses to do anything unless it is PID 1, so running it anywhere else is harmless.
