@@ -352,6 +352,42 @@ public final class Native {
         }
     }
 
+    /** prctl(2) with integer arguments: its result, or {@code -errno}. */
+    public static long prctl(int option, long a2, long a3, long a4, long a5) {
+        return syscall(Sysno.PRCTL, option, a2, a3, a4, a5, 0);
+    }
+
+    /**
+     * seccomp(2): {@code operation} with {@code flags} and {@code args} ({@link MemorySegment#NULL} for none): its
+     * result (a listener fd for a filter with {@code SECCOMP_FILTER_FLAG_NEW_LISTENER}), or {@code -errno}.
+     */
+    public static int seccomp(int operation, int flags, MemorySegment args) {
+        long r = syscall(Sysno.SECCOMP, operation, flags, args.address() == 0 ? 0 : address(args), 0, 0, 0);
+        Reference.reachabilityFence(args);
+        return (int) r;
+    }
+
+    /** capset(2) of the calling thread: 0 or {@code -errno}. */
+    public static int capset(MemorySegment header, MemorySegment data) {
+        long r = syscall(Sysno.CAPSET, address(header), address(data), 0, 0, 0, 0);
+        Reference.reachabilityFence(header);
+        Reference.reachabilityFence(data);
+        return (int) r;
+    }
+
+    /**
+     * prlimit64(2) of this process: sets {@code resource} to {@code newLimit} unless it is NULL, and reads the
+     * previous limit into {@code oldLimit} unless that is NULL ({@code struct rlimit64}: soft, hard): 0 or
+     * {@code -errno}.
+     */
+    public static int prlimit(int resource, MemorySegment newLimit, MemorySegment oldLimit) {
+        long r = syscall(Sysno.PRLIMIT64, 0, resource, newLimit.address() == 0 ? 0 : address(newLimit),
+                oldLimit.address() == 0 ? 0 : address(oldLimit), 0, 0);
+        Reference.reachabilityFence(newLimit);
+        Reference.reachabilityFence(oldLimit);
+        return (int) r;
+    }
+
     /** strerror(3): the C library's text for an errno value. */
     public static String strerror(int errno) {
         try {
