@@ -15,7 +15,8 @@ import org.vfio4j.virt.device.DeviceSpec;
  * Parses {@code virt}'s options, spelled as QEMU spells them:
  * {@code -m SIZE -smp N -kernel Image [-initrd FILE] [-append ARGS] [-device TYPE,prop=val,...]...
  * [-machine [virt,]dumpdtb=FILE,memory-backend=ID] [-object memory-backend-memfd,...] [-object iommufd,...] [-mem-path DIR]
- * [-plugins DIR]... [-qmp unix:PATH,server=on,wait=off]... [-S] [-no-reboot] [-name NAME] [-pidfile FILE] [-version]}.
+ * [-plugins DIR]... [-qmp unix:PATH,server=on,wait=off]... [-S] [-no-reboot] [-name NAME] [-pidfile FILE]
+ * [-sandbox on|off] [-version]}.
  *
  * <p>Why syntax only: values that need the registry (device types and their properties) or the file
  * system (kernel, plugin jars) are checked later by their owners, with the same exit status 2.
@@ -57,6 +58,8 @@ public record CommandLine(MachineConfig config, boolean usage, @Nullable DeviceS
               -no-reboot         end the VMM when the guest resets instead of booting again
               -name NAME         the guest's name (QMP's query-name)
               -pidfile FILE      keep the VMM's process id in FILE (locked while it runs, removed at exit)
+              -sandbox on|off[,x-log-denied=on]  confine the VMM once the machine is set up: no new
+                                 privileges, no capabilities, a system-call allowlist (default on)
               -version           print the version and exit
               -nographic, -serial stdio|mon:stdio  accepted as QEMU spells them: the console is stdio
             The guest's console is stdin and stdout; on a terminal it is raw (Ctrl-C goes to the guest),
@@ -65,7 +68,7 @@ public record CommandLine(MachineConfig config, boolean usage, @Nullable DeviceS
 
     private static final List<String> OPTIONS = List.of("-m", "-smp", "-kernel", "-initrd", "-append", "-device",
             "-machine", "-M", "-plugins", "-object", "-mem-path", "-qmp", "-chardev", "-mon", "-S", "-no-reboot",
-            "-name", "-pidfile", "-version", "-nographic", "-serial");
+            "-name", "-pidfile", "-version", "-nographic", "-serial", "-sandbox");
 
     /** A {@code -object memory-backend-*}: what backs it and how large it is. */
     private record Backend(String option, RamBackend backend, long size) {
@@ -90,6 +93,7 @@ public record CommandLine(MachineConfig config, boolean usage, @Nullable DeviceS
         List<String> monitors = new ArrayList<>();
         boolean startPaused = false;
         boolean noReboot = false;
+        ControlOptions.Sandboxing sandbox = ControlOptions.Sandboxing.DEFAULT;
         String name = null;
         Path pidFile = null;
         for (int i = 0; i < args.length; i++) {
@@ -146,6 +150,7 @@ public record CommandLine(MachineConfig config, boolean usage, @Nullable DeviceS
                 case "-mon" -> monitors.add(v);
                 case "-name" -> name = name(v);
                 case "-serial" -> serial(v);
+                case "-sandbox" -> sandbox = sandbox(v);
                 case "-pidfile" -> pidFile = Path.of(v);
                 case "-smp" -> cpus = smp(v);
                 case "-kernel" -> kernel = Path.of(v);
@@ -200,7 +205,7 @@ public record CommandLine(MachineConfig config, boolean usage, @Nullable DeviceS
         }
         return new CommandLine(new MachineConfig(ram, cpus, kernel, initrd, append, devices, dump, plugins, backend,
                 iommufds), false,
-                help, new ControlOptions(qmp, startPaused, name, pidFile, noReboot), false);
+                help, new ControlOptions(qmp, startPaused, name, pidFile, noReboot, sandbox), false);
     }
 
     private static String idOf(String v) {
@@ -218,6 +223,44 @@ public record CommandLine(MachineConfig config, boolean usage, @Nullable DeviceS
             throw new UsageException("-serial " + v + ": the console is on stdio only (-serial stdio or mon:stdio); "
                     + "redirect the VMM's output to keep it in a file");
         }
+    }
+
+    /**
+     * {@code -sandbox on|off[,x-log-denied=on]}. QEMU's sub-options that deny groups of calls are accepted with
+     * {@code deny}, which the allowlist does already; {@code allow} asks for what it never gives.
+     */
+    static ControlOptions.Sandboxing sandbox(String v) throws UsageException {
+        String[] parts = v.split(",");
+        boolean on = switch (parts[0]) {
+            case "on" -> true;
+            case "off" -> false;
+            default -> throw new UsageException("-sandbox " + v + ": on or off first (-sandbox on)");
+        };
+        boolean log = false;
+        for (int i = 1; i < parts.length; i++) {
+            String[] kv = keyValue(parts[i]);
+            switch (kv[0]) {
+                case "x-log-denied" -> log = switch (kv[1]) {
+                    case "on" -> true;
+                    case "off" -> false;
+                    default -> throw new UsageException("-sandbox " + v + ": x-log-denied=on or off");
+                };
+                case "obsolete", "elevateprivileges", "spawn", "resourcecontrol" -> {
+                    if (!kv[1].equals("deny")) {
+                        throw new UsageException("-sandbox " + v + ": " + kv[0] + "=" + kv[1] + " is not offered: the "
+                                + "sandbox is an allowlist that never lets a VMM start programs, change its user or "
+                                + "use obsolete calls; leave it out, or use -sandbox off");
+                    }
+                }
+                default -> throw new UsageException("-sandbox " + v + ": unknown option '" + kv[0] + "'; accepted: "
+                        + "x-log-denied, and QEMU's obsolete, elevateprivileges, spawn and resourcecontrol with deny");
+            }
+        }
+        if (!on && parts.length > 1) {
+            throw new UsageException("-sandbox " + v + ": options after off mean nothing; -sandbox off alone");
+        }
+        return !on ? ControlOptions.Sandboxing.OFF
+                : log ? ControlOptions.Sandboxing.LOG : ControlOptions.Sandboxing.ON;
     }
 
     /** {@code key=value} as {key, value}; a bare {@code key} has the value "". */

@@ -16,14 +16,37 @@ import org.eclipse.jdt.annotation.Nullable;
  * @param name        {@code -name NAME}: what QMP's {@code query-name} answers and the VMM's reports start with
  * @param pidFile     {@code -pidfile FILE}: where the VMM's process id is kept while it runs
  * @param noReboot    {@code -no-reboot}: a reset (the guest's or QMP's) ends the run instead of booting again
+ * @param sandbox     {@code -sandbox}: as given, or {@link Sandboxing#DEFAULT}
  */
 public record ControlOptions(List<QmpSocket> qmp, boolean startPaused, @Nullable String name,
-        @Nullable Path pidFile, boolean noReboot) {
-    /** No QMP socket, the guest runs at once, no name, no pid file, a reset boots again. */
-    public static final ControlOptions NONE = new ControlOptions(List.of(), false, null, null, false);
+        @Nullable Path pidFile, boolean noReboot, Sandboxing sandbox) {
+    /** No QMP socket, the guest runs at once, no name, no pid file, a reset boots again, the default sandbox. */
+    public static final ControlOptions NONE = new ControlOptions(List.of(), false, null, null, false,
+            Sandboxing.DEFAULT);
 
     public ControlOptions {
         qmp = List.copyOf(qmp);
+    }
+
+    /**
+     * {@code -sandbox on|off[,x-log-denied=on]}: whether the VMM puts itself in vfio4j-common's seccomp sandbox
+     * before the guest runs. Not given, it is on for a VMM that is its own process (the launcher's) and off for
+     * one run inside another program's JVM ({@code Main.run}), whose process the filter would bind for good.
+     */
+    public enum Sandboxing {
+        /** Not given: on for the launcher's process, off inside another program. */
+        DEFAULT,
+        /** {@code -sandbox on}: calls off the allowlist fail and end the VMM. */
+        ON,
+        /** {@code -sandbox on,x-log-denied=on}: calls off the allowlist run and are reported once each. */
+        LOG,
+        /** {@code -sandbox off}. */
+        OFF;
+
+        /** Whether a sandbox goes in, for a VMM that is ({@code ownProcess}) or is not its process's only job. */
+        public boolean installs(boolean ownProcess) {
+            return this == ON || this == LOG || (this == DEFAULT && ownProcess);
+        }
     }
 
     /**

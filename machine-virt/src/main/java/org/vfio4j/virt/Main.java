@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 import org.eclipse.jdt.annotation.Nullable;
+import org.vfio4j.common.sandbox.Sandbox;
 import org.vfio4j.virt.device.DeviceException;
 import org.vfio4j.virt.device.DeviceRegistry;
 import org.vfio4j.virt.device.DeviceSpec;
@@ -50,11 +51,20 @@ public final class Main {
         BootTrace.mark("main");
         PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
         PrintStream err = new PrintStream(System.err, true, StandardCharsets.UTF_8);
-        System.exit(run(args, out, err));
+        System.exit(run(args, out, err, true));
     }
 
-    /** Runs {@code virt} with {@code args}, printing to {@code out}/{@code err}; returns the exit status. */
+    /**
+     * Runs {@code virt} with {@code args}, printing to {@code out}/{@code err}; returns the exit status. The
+     * sandbox is off unless {@code -sandbox on} is given: the filter would bind the calling program's process for
+     * as long as it lives.
+     */
     public static int run(String[] args, PrintStream out, PrintStream err) {
+        return run(args, out, err, false);
+    }
+
+    /** {@link #run}, with {@code ownProcess} true when the VMM is all the process does (the default sandbox is on). */
+    private static int run(String[] args, PrintStream out, PrintStream err, boolean ownProcess) {
         if (!mentionsHelp(args)) {
             StartupWarmer.start();   // as early as can be: it races the main thread to the first native calls
         }
@@ -75,7 +85,9 @@ public final class Main {
                 throw new UsageException("-S waits for QMP's cont, but no QMP socket is given; add "
                         + "-qmp unix:PATH,server=on,wait=off");
             }
-            RunControl control = new RunControl(options.startPaused(), !options.noReboot());
+            RunControl control = new RunControl(options.startPaused(), !options.noReboot(),
+                    !options.sandbox().installs(ownProcess) ? null
+                            : options.sandbox() == ControlOptions.Sandboxing.LOG ? Sandbox.Mode.LOG : Sandbox.Mode.ENFORCE);
             Path pidPath = options.pidFile();
             try (PidFile pid = runs && pidPath != null ? PidFile.claim(pidPath) : null;
                     QmpServer qmp = runs && !options.qmp().isEmpty()

@@ -90,4 +90,23 @@ class ControlOptionsTest {
         assertTrue(error("-serial", "pty").contains("-serial pty: the console is on stdio only"));
         assertTrue(error("-serial").contains("-serial"), "a missing value is named");
     }
+
+    @Test
+    void sandboxIsOnForItsOwnProcessUnlessSaidAndSpelledAsQemuSpellsIt() throws Exception {
+        ControlOptions.Sandboxing none = parse().sandbox();
+        assertEquals(ControlOptions.Sandboxing.DEFAULT, none);
+        assertTrue(none.installs(true), "the launcher's VMM is sandboxed by default");
+        assertFalse(none.installs(false), "a VMM inside another program's JVM is not, unless asked");
+        assertEquals(ControlOptions.Sandboxing.ON, parse("-sandbox", "on").sandbox());
+        assertTrue(parse("-sandbox", "on").sandbox().installs(false));
+        assertEquals(ControlOptions.Sandboxing.OFF, parse("-sandbox", "off").sandbox());
+        assertFalse(parse("-sandbox", "off").sandbox().installs(true));
+        assertEquals(ControlOptions.Sandboxing.LOG, parse("-sandbox", "on,x-log-denied=on").sandbox());
+        assertEquals(ControlOptions.Sandboxing.ON, parse("-sandbox", "on,obsolete=deny,spawn=deny,elevateprivileges=deny")
+                .sandbox());
+        assertTrue(error("-sandbox", "on,spawn=allow").contains("spawn=allow is not offered"));
+        assertTrue(error("-sandbox", "yes").contains("on or off first"));
+        assertTrue(error("-sandbox", "on,bogus=1").contains("unknown option 'bogus'"));
+        assertTrue(error("-sandbox", "off,x-log-denied=on").contains("-sandbox off alone"));
+    }
 }

@@ -9,6 +9,8 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 import org.eclipse.jdt.annotation.Nullable;
+import org.vfio4j.common.sandbox.Sandbox;
+import org.vfio4j.common.sandbox.SandboxException;
 import org.vfio4j.virt.AssembledMachine;
 import org.vfio4j.virt.BootTrace;
 import org.vfio4j.virt.MachineRunner;
@@ -51,6 +53,8 @@ public final class KvmRunner implements MachineRunner {
     private IommufdFiles iommufds = new IommufdFiles(java.util.Map.of());
     /** The console's terminal, raw for the length of {@link #run} when stdin is one. */
     private ConsoleTerminal terminal = ConsoleTerminal.NONE;
+    /** The sandbox once it is in (it stays for the process's life, reboots included). */
+    private @Nullable Sandbox sandbox;
 
     @Inject
     KvmRunner(PciRootBus pciRoot, Preboot preboot, RunControl control) {
@@ -91,7 +95,7 @@ public final class KvmRunner implements MachineRunner {
             }
         } catch (Preboot.Failure e) {
             end = e.outcome();
-        } catch (KvmException e) {
+        } catch (KvmException | SandboxException e) {
             end = RunOutcome.failed(e.getMessage());
         } catch (IllegalArgumentException e) {
             end = RunOutcome.failed(e.getMessage());
@@ -167,10 +171,33 @@ public final class KvmRunner implements MachineRunner {
             } else {
                 pump.feed(uart);
             }
+            confine(machine, err);
             return runThreads(vm, prepared.cpus(), bus);
         } finally {
             bus.flush();
         }
+    }
+
+    /**
+     * Puts the VMM in its sandbox on the first boot, with everything set up and no vCPU started: RLIMIT_MEMLOCK
+     * raised to cover a reboot's pinning without CAP_IPC_LOCK, capabilities dropped (the vCPU threads start
+     * after, with none), no_new_privs, the allowlist. A call off the list ends the run with its name.
+     */
+    private void confine(AssembledMachine machine, PrintStream err) {
+        Sandbox.Mode mode = control.sandbox();
+        if (mode == null || sandbox != null) {
+            return;
+        }
+        long ram = machine.config().ramBytes();
+        sandbox = Sandbox.install(mode, 2 * ram + (64L << 20), denial -> {
+            if (mode == Sandbox.Mode.LOG) {
+                err.println("vfio4j virt: sandbox: " + denial.describe() + " is not on the allowlist (x-log-denied)");
+                return;
+            }
+            control.finish(RunOutcome.failed("the sandbox stopped " + denial.describe() + ": a call the VMM never "
+                    + "needs once the guest runs. A device model that needs it runs with -sandbox off"));
+        });
+        BootTrace.mark("sandbox");
     }
 
     private RunOutcome runThreads(KvmVm vm, List<KvmVcpu> cpus, MmioBus bus) {

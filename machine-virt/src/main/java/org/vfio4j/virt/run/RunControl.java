@@ -7,6 +7,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
 
 import org.eclipse.jdt.annotation.Nullable;
+import org.vfio4j.common.sandbox.Sandbox;
 
 /**
  * The run state of one machine — prelaunch, running, paused, shut down — and the one place that changes it:
@@ -88,6 +89,7 @@ public final class RunControl {
     private boolean resetting;
     private Status status;
     private int parked;
+    private final Sandbox.@Nullable Mode sandbox;
 
     /** A control that starts in {@link Status#PRELAUNCH} when {@code startPaused} ({@code -S}), else running. */
     public RunControl(boolean startPaused) {
@@ -96,8 +98,22 @@ public final class RunControl {
 
     /** The same, with {@code reboot} false for {@code -no-reboot}: a reset ends the run. */
     public RunControl(boolean startPaused, boolean reboot) {
+        this(startPaused, reboot, null);
+    }
+
+    /**
+     * The same, with the sandbox the runner puts the VMM in before the first vCPU runs ({@code -sandbox}), or
+     * null for none.
+     */
+    public RunControl(boolean startPaused, boolean reboot, Sandbox.@Nullable Mode sandbox) {
         this.status = startPaused ? Status.PRELAUNCH : Status.RUNNING;
         this.reboot = reboot;
+        this.sandbox = sandbox;
+    }
+
+    /** The sandbox to install before the guest runs, or null for none. */
+    public Sandbox.@Nullable Mode sandbox() {
+        return sandbox;
     }
 
     /** Adds a listener; it is called on the thread that made the change, after the change, outside any lock. */

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -16,6 +18,7 @@ import org.vfio4j.lab.LabArch;
 import org.vfio4j.lab.LabDevice;
 import org.vfio4j.lab.LabHost;
 import org.vfio4j.lab.LabTest;
+import org.vfio4j.virt.lab.spawner.SpawnerPluginJar;
 
 /**
  * PCI assignment in the aarch64 lab: host PCI functions (the lab's emulated nvme and e1000e behind its SMMUv3, bound
@@ -205,6 +208,42 @@ class PciAssignmentLabTest {
         assertTrue(all.indexOf("x-managed: " + LabDevice.NVME.bdf() + " nvme -> vfio-pci") < again, all);
         assertTrue(all.contains("x-managed: " + LabDevice.NVME.bdf() + " vfio-pci -> nvme"), all);
         assertEquals("nvme", host.driver(LabDevice.NVME), all);
+    }
+
+    /**
+     * The sandbox, on by default for a VMM that is its own process: a plugin device that starts a program once the
+     * guest runs is stopped with the call named, the VMM ends with status 1, and the nvme assigned beside it is
+     * released (nobody holds {@code /dev/vfio}, its pages are unpinned). Starting the program is the one call the
+     * VMM made off the allowlist, through its whole set-up and the guest's start.
+     */
+    @Test
+    void aDeviceThatStartsAProgramOnceTheGuestRunsIsStoppedByTheSandbox(LabHost host) throws Exception {
+        host.bindToVfio(LabDevice.NVME);
+        long pinned = HostWatch.pinnedPages();
+        Path plugins = SpawnerPluginJar.write(Files.createTempDirectory("vfio4j-spawner-"));
+        List<String> args = new ArrayList<>(guest.args(List.of(nvme(""), "x-test-spawner"), "vfio4j_nvme"));
+        args.addAll(List.of("-plugins", plugins.toString()));
+        Process p = new ProcessBuilder(PciGuest.childCommand(List.of(),
+                SpawnerPluginJar.withoutTestClasses(System.getProperty("java.class.path")), args))
+                .redirectErrorStream(true).start();
+        StringBuilder seen = new StringBuilder();
+        try {
+            assertTimeoutPreemptively(PciGuest.BOOT_LIMIT, () -> ConsoleReader.readUntil(p.getInputStream(), seen, null));
+            assertTrue(p.waitFor(60, TimeUnit.SECONDS), seen.toString());
+        } finally {
+            p.destroyForcibly();
+        }
+        String all = seen.toString();
+        System.out.println(all);
+        assertEquals(1, p.exitValue(), all);
+        assertTrue(all.contains("the sandbox stopped clone (first argument 0x"), all);
+        assertTrue(all.contains("in thread 'test-spawner'"), all);
+        assertTrue(all.matches("(?s).*test-spawner: [^\n]*Operation not permitted.*"),
+                "the start did not fail with EPERM\n" + all);
+        assertTrue(!all.contains("the program ran"), all);
+        assertEquals(1, all.lines().filter(l -> l.contains("the sandbox stopped")).count(), all);
+        assertEquals(List.of(), HostWatch.vfioHolders(), all);
+        assertTrue(Math.abs(HostWatch.pinnedPages() - pinned) <= 256, "pages still pinned\n" + all);
     }
 
     /** Test 6: without CAP_IPC_LOCK and with a memlock limit below guest RAM, the VMM says how much it needs. */

@@ -116,10 +116,15 @@ final class PciGuest {
 
     /** The same with JVM options {@code jvm} (a heap limit, say). */
     static List<String> childCommand(List<String> jvm, List<String> args) {
+        return childCommand(jvm, System.getProperty("java.class.path"), args);
+    }
+
+    /** The same on class path {@code classPath}. */
+    static List<String> childCommand(List<String> jvm, String classPath, List<String> args) {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "--enable-native-access=ALL-UNNAMED"));
         cmd.addAll(jvm);
-        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName()));
+        cmd.addAll(List.of("-cp", classPath, Main.class.getName()));
         cmd.addAll(args);
         return cmd;
     }
