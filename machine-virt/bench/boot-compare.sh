@@ -1,5 +1,5 @@
 #!/bin/sh
-# Boot-to-marker benchmark for issue 6: machine-virt vs QEMU -enable-kvm on the same lab kernel and busybox
+# Boot-to-marker benchmark: machine-virt vs QEMU -enable-kvm on the same lab kernel and busybox
 # initramfs, 3 rounds each, timed on the lab host's clock (JVM start-up included). Run from the checkout:
 #   ./vfio4j lab run --arch aarch64 --timeout 1400 -- sh machine-virt/bench/boot-compare.sh
 # QEMU gets -nic none (no NIC, like machine-virt; the lab root has no virtio-net option ROM).

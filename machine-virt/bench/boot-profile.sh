@@ -1,5 +1,5 @@
 #!/bin/sh
-# Where machine-virt's boot-to-marker time goes, in the aarch64 lab (issue 6). Run from the checkout:
+# Where machine-virt's boot-to-marker time goes, in the aarch64 lab. Run from the checkout:
 #   ./vfio4j lab run --arch aarch64 --timeout 1400 -- sh machine-virt/bench/boot-profile.sh
 # Prints java -version times; then, for the VMM started as before this work (plain java, no options), with the
 # launcher's JVM options but no AOT cache, and through the launcher with its AOT cache (recording run first),

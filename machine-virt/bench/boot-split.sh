@@ -1,5 +1,5 @@
 #!/bin/sh
-# Where each VMM's boot-to-marker time goes (issue 6): its own start-up, and the guest's part after it, in one
+# Where each VMM's boot-to-marker time goes: its own start-up, and the guest's part after it, in one
 # aarch64 lab run, ROUNDS (default 3) alternating boots of the busybox test guest. Run from the checkout:
 #   ./vfio4j lab run --arch aarch64 --timeout 1400 -- sh machine-virt/bench/boot-split.sh [ROUNDS]
 # machine-virt: VFIO4J_BOOT_TRACE=1, start-up = launch to the `vcpus` mark (vCPU threads started). QEMU: started
