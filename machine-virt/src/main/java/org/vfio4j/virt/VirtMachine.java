@@ -12,6 +12,7 @@ import org.vfio4j.virt.board.Gicv3;
 import org.vfio4j.virt.board.MemoryMap;
 import org.vfio4j.virt.board.PcieHost;
 import org.vfio4j.virt.board.Pl011;
+import org.vfio4j.virt.board.Pl061;
 import org.vfio4j.virt.device.Device;
 import org.vfio4j.virt.device.DeviceException;
 import org.vfio4j.virt.device.DeviceRegistry;
@@ -35,6 +36,7 @@ public final class VirtMachine {
     private final Cpus cpus;
     private final Gicv3 gic;
     private final Pl011 uart;
+    private final Pl061 gpio;
     private final PcieHost pcie;
     private final PlatformBusAllocator platformBus;
     private final BootLoader loader;
@@ -42,13 +44,14 @@ public final class VirtMachine {
     private boolean assembled;
 
     @Inject
-    VirtMachine(MachineConfig config, MemoryMap map, Cpus cpus, Gicv3 gic, Pl011 uart, PcieHost pcie,
+    VirtMachine(MachineConfig config, MemoryMap map, Cpus cpus, Gicv3 gic, Pl011 uart, Pl061 gpio, PcieHost pcie,
             PlatformBusAllocator platformBus, BootLoader loader, DeviceRegistry registry) {
         this.config = config;
         this.map = map;
         this.cpus = cpus;
         this.gic = gic;
         this.uart = uart;
+        this.gpio = gpio;
         this.pcie = pcie;
         this.platformBus = platformBus;
         this.loader = loader;
@@ -97,6 +100,8 @@ public final class VirtMachine {
                 .child(platformBus.node(platformNodes))
                 .child(pcie.node())
                 .child(uart.node())
+                .child(gpio.node())
+                .child(gpio.keysNode())
                 .child(gic.node())
                 .child(cpus.cpusNode())
                 .child(cpus.timerNode())

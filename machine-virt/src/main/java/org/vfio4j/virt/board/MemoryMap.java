@@ -33,6 +33,8 @@ public record MemoryMap(MmioRange ram) {
     public static final MmioRange GIC_REDIST = new MmioRange(0x080A_0000L, 0x00F6_0000L);
     /** PL011 UART. */
     public static final MmioRange UART = new MmioRange(0x0900_0000L, 4 * KiB);
+    /** PL061 GPIO, whose input 3 is the power button (QEMU's virt has it here too). */
+    public static final MmioRange GPIO = new MmioRange(0x0903_0000L, 4 * KiB);
     /** The platform bus window for dynamically created sysbus devices. */
     public static final MmioRange PLATFORM_BUS = new MmioRange(0x0C00_0000L, 32 * MiB);
     /** PCIe 32-bit MMIO window. */
@@ -46,6 +48,8 @@ public record MemoryMap(MmioRange ram) {
 
     /** SPI of the PL011 (device-tree SPI number; INTID = 32 + this). */
     public static final int UART_SPI = 1;
+    /** SPI of the PL061 GPIO, as in QEMU's virt. */
+    public static final int GPIO_SPI = 7;
     /** First of the four PCIe INTx SPIs (INTA..INTD before swizzling). */
     public static final int PCIE_SPI_BASE = 3;
     /** First SPI of the platform bus range. */
@@ -76,6 +80,7 @@ public record MemoryMap(MmioRange ram) {
         m.put("gic-its", GIC_ITS);
         m.put("gic-redist", GIC_REDIST);
         m.put("uart", UART);
+        m.put("gpio", GPIO);
         m.put("platform-bus", PLATFORM_BUS);
         m.put("pcie-mmio", PCIE_MMIO);
         m.put("pcie-pio", PCIE_PIO);

@@ -69,6 +69,12 @@ final class QmpCommands {
             }
             return new Result(Map.of(), () -> control.finish(RunOutcome.systemReset()));
         });
+        add("system_powerdown", Set.of(), Set.of(), args -> {
+            if (control.status() == RunControl.Status.SHUTDOWN) {
+                throw QmpError.generic("The machine has shut down; it has no power button to press");
+            }
+            return new Result(Map.of(), control::powerdown);
+        });
         add("quit", Set.of(), Set.of(), args -> new Result(Map.of(), () -> control.finish(RunOutcome.quit())));
     }
 

@@ -192,6 +192,7 @@ public final class QmpServer implements AutoCloseable {
             case RunControl.Event.Stopped s -> event("STOP", null);
             case RunControl.Event.Resumed r -> event("RESUME", null);
             case RunControl.Event.Reset r -> event("RESET", shutdownData(r.outcome()));
+            case RunControl.Event.PowerDown p -> event("POWERDOWN", null);
             case RunControl.Event.Shutdown s -> event("SHUTDOWN", shutdownData(s.outcome()));
         };
         for (QmpSession s : sessions) {

@@ -15,9 +15,11 @@ import org.vfio4j.virt.AssembledMachine;
 import org.vfio4j.virt.BootTrace;
 import org.vfio4j.virt.MachineRunner;
 import org.vfio4j.virt.board.MemoryMap;
+import org.vfio4j.virt.board.Pl061;
 import org.vfio4j.virt.device.DeviceException;
 import org.vfio4j.virt.emu.MmioBus;
 import org.vfio4j.virt.emu.Pl011Uart;
+import org.vfio4j.virt.emu.Pl061Gpio;
 import org.vfio4j.virt.kvm.ArmKvmAbi;
 import org.vfio4j.virt.kvm.KvmException;
 import org.vfio4j.virt.kvm.KvmIrqRouting;
@@ -161,6 +163,9 @@ public final class KvmRunner implements MachineRunner {
         Pl011Uart uart = new Pl011Uart(level -> vm.irqLine(MemoryMap.UART_SPI, level), out);
         bus.add(MemoryMap.UART, "pl011", uart);
         bus.add(MemoryMap.PCIE_ECAM, "pcie-ecam", pciRoot.ecam());
+        Pl061Gpio gpio = new Pl061Gpio(level -> vm.irqLine(MemoryMap.GPIO_SPI, level));
+        bus.add(MemoryMap.GPIO, "pl061", gpio);
+        control.powerButton(() -> press(gpio));
         try (KvmGuest guest = new KvmGuest(vm, bus, Objects.requireNonNull(routing()), prepared.ram(), err, iommufds);
                 StartedDevices started = StartedDevices.start(machine.devices(), guest, err)) {
             StdinPump pump = stdin;
@@ -174,8 +179,25 @@ public final class KvmRunner implements MachineRunner {
             confine(machine, err);
             return runThreads(vm, prepared.cpus(), bus);
         } finally {
+            control.powerButton(null);
             bus.flush();
         }
+    }
+
+    /**
+     * The power button held for 100 ms, as QEMU's gpio-key holds it: long enough for the guest's gpio-keys
+     * debounce to see a press and then a release.
+     */
+    private static void press(Pl061Gpio gpio) {
+        gpio.setInput(Pl061.POWER_PIN, true);
+        Thread.ofVirtual().name("virt-power-button").start(() -> {
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            gpio.setInput(Pl061.POWER_PIN, false);
+        });
     }
 
     /**

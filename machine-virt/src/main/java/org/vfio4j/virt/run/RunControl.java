@@ -70,6 +70,10 @@ public final class RunControl {
         record Reset(RunOutcome outcome) implements Event {
         }
 
+        /** The power button was pressed ({@code POWERDOWN}); the guest decides what follows. */
+        record PowerDown() implements Event {
+        }
+
         /** The run ended ({@code SHUTDOWN}); {@code outcome} says how and why. */
         record Shutdown(RunOutcome outcome) implements Event {
         }
@@ -90,6 +94,7 @@ public final class RunControl {
     private Status status;
     private int parked;
     private final Sandbox.@Nullable Mode sandbox;
+    private @Nullable Runnable powerButton;
 
     /** A control that starts in {@link Status#PRELAUNCH} when {@code startPaused} ({@code -S}), else running. */
     public RunControl(boolean startPaused) {
@@ -178,6 +183,32 @@ public final class RunControl {
             notifyAll();
         }
         tell(new Event.Resumed());
+    }
+
+    /**
+     * Presses the guest's power button (QMP's {@code system_powerdown}): the listeners hear
+     * {@link Event.PowerDown}, and the button the runner installed for the current boot is pressed. Before the
+     * machine has a button (no boot yet) or after the run has ended, nothing is pressed; returns whether a
+     * button was.
+     */
+    public boolean powerdown() {
+        Runnable button;
+        synchronized (this) {
+            if (status == Status.SHUTDOWN) {
+                return false;
+            }
+            button = powerButton;
+        }
+        tell(new Event.PowerDown());
+        if (button != null) {
+            button.run();
+        }
+        return button != null;
+    }
+
+    /** The current boot's power button (the runner's), or null between boots. */
+    public synchronized void powerButton(@Nullable Runnable button) {
+        powerButton = button;
     }
 
     /**

@@ -103,8 +103,10 @@ class QmpLabTest {
                     + console);
             assertTrue(said.toString().contains("QMP-LIFECYCLE-OK"), said::toString);
             assertTimeoutPreemptively(LIMIT, () -> ConsoleReader.readUntil(vm.getInputStream(), console, null));
-            assertTrue(vm.waitFor(60, TimeUnit.SECONDS), () -> vmm + " did not exit after quit:\n" + console);
-            assertEquals(0, vm.exitValue(), () -> vmm + " after quit:\n" + console);
+            assertTrue(vm.waitFor(60, TimeUnit.SECONDS), () -> vmm + " did not exit after the power-off:\n" + console);
+            assertEquals(0, vm.exitValue(), () -> vmm + " after the power-off:\n" + console);
+            assertTrue(console.toString().contains("VFIO4J-GUEST-POWER-BUTTON"),
+                    () -> "the guest did not see its power button on " + vmm + ":\n" + console);
             assertTrue(!Files.exists(socket) || vmm.equals("qemu"), "machine-virt removes its socket on the way out");
             return (marker - cont) / 1e6;
         } finally {

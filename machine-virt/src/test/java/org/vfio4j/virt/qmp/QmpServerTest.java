@@ -319,6 +319,26 @@ class QmpServerTest {
     }
 
     @Test
+    void systemPowerdownPressesTheBootsButtonWithItsEventAndLeavesTheRunToTheGuest() throws Exception {
+        Path p = dir.resolve("vm.qmp");
+        RunControl control = new RunControl(false);
+        java.util.concurrent.CountDownLatch pressed = new java.util.concurrent.CountDownLatch(1);
+        control.powerButton(pressed::countDown);
+        server(control, p);
+        try (Client c = new Client(p).negotiated()) {
+            assertEquals(Map.of(), c.reply("{\"execute\":\"system_powerdown\"}").get("return"));
+            assertEquals("POWERDOWN", c.next().get("event"));
+            assertTrue(pressed.await(10, TimeUnit.SECONDS), "the button was not pressed");
+            assertEquals("running", map(c.reply("{\"execute\":\"query-status\"}").get("return")).get("status"),
+                    "the guest decides what a press means");
+            control.finish(RunOutcome.quit());
+            assertEquals("SHUTDOWN", c.next().get("event"));
+            assertEquals("GenericError", errorClass(c.reply("{\"execute\":\"system_powerdown\"}")),
+                    "no button after the end");
+        }
+    }
+
+    @Test
     void upToTheLimitClientsAreServedAtOnceAndOneMoreIsTurnedAway() throws Exception {
         Path p = dir.resolve("vm.qmp");
         RunControl control = new RunControl(false);

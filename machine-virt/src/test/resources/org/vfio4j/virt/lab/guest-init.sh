@@ -3,9 +3,10 @@
 # prints a marker, the online CPU count and the device tree's root compatible, then powers off (PSCI SYSTEM_OFF).
 # Kernel command-line words change the ending: vfio4j_panic -> init exits (kernel panic; with panic=-1 the
 # kernel resets), vfio4j_reboot -> reboots (PSCI SYSTEM_RESET; for the reboot test, so every boot reboots),
-# vfio4j_idle -> waits forever (until ended from outside, as QMP does), vfio4j_rtc -> checks an RTC given to the guest (rtc0:
-# its name and device, its time read twice 3 s apart, then 4 alarms 2 s ahead, each followed by the RTC's
-# interrupt count in /proc/interrupts) before powering off (for the vfio-amba PL031 test).
+# vfio4j_idle -> waits for the power button (KEY_POWER from gpio-keys: QMP's system_powerdown) and then powers
+# off, vfio4j_rtc -> checks an RTC given to the guest (rtc0: its name and device, its time read twice 3 s
+# apart, then 4 alarms 2 s ahead, each followed by the RTC's interrupt count in /proc/interrupts) before
+# powering off (for the vfio-amba PL031 test).
 # Refuses to do anything unless it is PID 1, so running it anywhere else is harmless.
 if [ "$$" != 1 ]; then
   echo "vfio4j guest init: not PID 1, doing nothing"
@@ -48,8 +49,18 @@ case " $($b cat /proc/cmdline) " in
     echo VFIO4J-GUEST-REBOOTING
     $b reboot -f ;;
   *" vfio4j_idle "*)
+    $b mount -t devtmpfs devtmpfs /dev
     echo VFIO4J-GUEST-IDLE
-    while :; do $b sleep 3600; done ;;
+    if [ ! -c /dev/input/event0 ]; then
+      echo "vfio4j guest init: no /dev/input/event0 (no gpio-keys), waiting to be ended from outside"
+      while :; do $b sleep 3600; done
+    fi
+    # one evdev event is 24 bytes: a timeval (16), type, code, value; KEY_POWER down is EV_KEY 1, 116, 1
+    while :; do
+      ev=$($b dd if=/dev/input/event0 bs=24 count=1 2>/dev/null | $b od -An -tx1 | $b tr -d ' \n')
+      case "$ev" in ????????????????????????????????0100740001000000) break ;; esac
+    done
+    echo VFIO4J-GUEST-POWER-BUTTON ;;
 esac
 $b sync
 $b poweroff -f

@@ -4,7 +4,8 @@
     qmp-lifecycle.py SOCKET
 
 Run by QmpLabTest against machine-virt and against QEMU with the same options; it must pass on both. It
-checks the greeting, the paused start, errors, cont, query-pci's shape, stop and cont again, and quit with its SHUTDOWN event.
+checks the greeting, the paused start, errors, cont, query-pci's shape, stop and cont again, and system_powerdown:
+its POWERDOWN event, then the guest's own power-off and its SHUTDOWN event.
 It prints "QMP: cont" just before sending cont (the test times cont to the guest's marker from there), then
 waits for a line on stdin saying the guest's marker appeared, and prints QMP-LIFECYCLE-OK at the end.
 Every failure is an exception: a traceback and a non-zero status.
@@ -47,7 +48,7 @@ async def main(path):
     assert version['major'] >= 10, version
     assert await status(qmp) == ('prelaunch', False), await status(qmp)
     names = {c['name'] for c in await qmp.execute('query-commands')}
-    assert {'query-status', 'query-version', 'stop', 'cont', 'quit'} <= names, names
+    assert {'query-status', 'query-version', 'stop', 'cont', 'quit', 'system_powerdown'} <= names, names
     await fails(qmp, 'CommandNotFound', 'vfio4j-no-such-command')
     await fails(qmp, 'GenericError', 'stop', {'vfio4j-no-such-argument': 1})
 
@@ -74,9 +75,10 @@ async def main(path):
     await event(qmp, 'RESUME')
     assert await status(qmp) == ('running', True)
 
-    await qmp.execute('quit')
+    await qmp.execute('system_powerdown')
+    await event(qmp, 'POWERDOWN')
     shutdown = await event(qmp, 'SHUTDOWN')
-    assert shutdown['data'] == {'guest': False, 'reason': 'host-qmp-quit'}, shutdown
+    assert shutdown['data'] == {'guest': True, 'reason': 'guest-shutdown'}, shutdown
     await qmp.disconnect()
     print("QMP-LIFECYCLE-OK", flush=True)
 
