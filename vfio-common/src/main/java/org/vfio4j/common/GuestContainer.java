@@ -43,8 +43,8 @@ public final class GuestContainer implements AutoCloseable {
         Listener NONE = new Listener() {
         };
 
-        /** Guest RAM was DMA-mapped (first join, or a remap for a wider union). */
-        default void ramMapped(IommuType backend, Set<DmaPermission> permissions) {
+        /** Guest RAM was DMA-mapped (first join, or a remap for a wider union), which took {@code took}. */
+        default void ramMapped(IommuType backend, Set<DmaPermission> permissions, java.time.Duration took) {
         }
 
         /** Group {@code group} joined; a failure here undoes the join. */
@@ -169,8 +169,10 @@ public final class GuestContainer implements AutoCloseable {
 
     /** Maps RAM if not yet, or remaps it when the union of permissions needs other kernel flags. */
     private void grant(VfioContainer c, Set<DmaPermission> asked) {
+        long t0 = System.nanoTime();
         if (ram.grant(c, asked)) {
-            listener.ramMapped(c.iommuType().orElseThrow(), ram.granted());
+            listener.ramMapped(c.iommuType().orElseThrow(), ram.granted(),
+                    java.time.Duration.ofNanos(System.nanoTime() - t0));
         }
     }
 

@@ -32,8 +32,8 @@ public final class GuestIoas implements AutoCloseable {
         Listener NONE = new Listener() {
         };
 
-        /** Guest RAM was DMA-mapped (first member, or a remap for a wider union). */
-        default void ramMapped(IommufdIoas ioas, Set<DmaPermission> permissions) {
+        /** Guest RAM was DMA-mapped (first member, or a remap for a wider union), which took {@code took}. */
+        default void ramMapped(IommufdIoas ioas, Set<DmaPermission> permissions, java.time.Duration took) {
         }
 
         /** {@code device} joined; a failure here undoes the join. */
@@ -101,8 +101,9 @@ public final class GuestIoas implements AutoCloseable {
         try {
             D device = opening.open(i);
             try {
+                long t0 = System.nanoTime();
                 if (ram.grant(i, permissions)) {
-                    listener.ramMapped(i, ram.granted());
+                    listener.ramMapped(i, ram.granted(), java.time.Duration.ofNanos(System.nanoTime() - t0));
                 }
                 listener.joined(device);
             } catch (RuntimeException e) {

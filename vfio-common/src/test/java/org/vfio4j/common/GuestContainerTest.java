@@ -28,7 +28,7 @@ class GuestContainerTest {
     private static GuestContainer.Listener recorder(FakeVfioKernel k) {
         return new GuestContainer.Listener() {
             @Override
-            public void ramMapped(IommuType backend, Set<DmaPermission> permissions) {
+            public void ramMapped(IommuType backend, Set<DmaPermission> permissions, java.time.Duration took) {
                 k.note("listener: RAM mapped " + backend + " " + new java.util.TreeSet<>(permissions));
             }
 

@@ -40,7 +40,7 @@ class GuestIoasTest {
     private GuestIoas.Listener recorder() {
         return new GuestIoas.Listener() {
             @Override
-            public void ramMapped(IommufdIoas ioas, Set<DmaPermission> permissions) {
+            public void ramMapped(IommufdIoas ioas, Set<DmaPermission> permissions, java.time.Duration took) {
                 k.note("listener: RAM mapped " + new TreeSet<>(permissions));
             }
 

@@ -2,6 +2,7 @@ package org.vfio4j.virt.run;
 
 import java.io.PrintStream;
 import java.lang.foreign.MemorySegment;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
@@ -105,9 +106,10 @@ final class KvmGuest implements RunningGuest, AutoCloseable {
         if (c == null) {
             c = new GuestContainer(VfioContainer::open, ram.memory(), ram.range().base(), new GuestContainer.Listener() {
                 @Override
-                public void ramMapped(IommuType backend, Set<DmaPermission> permissions) {
+                public void ramMapped(IommuType backend, Set<DmaPermission> permissions, Duration took) {
                     report("virt: VFIO container (" + backend + "): guest RAM " + ram.range()
-                            + " DMA-mapped at IOVA = guest physical address" + (permissions.contains(DmaPermission.EXEC)
+                            + " DMA-mapped at IOVA = guest physical address in " + took.toMillis() + " ms"
+                            + (permissions.contains(DmaPermission.EXEC)
                                     ? ", executable by the devices (Type1 maps everything so)" : ""));
                 }
 
@@ -145,9 +147,9 @@ final class KvmGuest implements RunningGuest, AutoCloseable {
         GuestIoas g = new GuestIoas(() -> IommufdIoas.adopt(iommufds.copyOf(id)), ram.memory(), ram.range().base(),
                 new GuestIoas.Listener() {
                     @Override
-                    public void ramMapped(IommufdIoas ioas, Set<DmaPermission> permissions) {
+                    public void ramMapped(IommufdIoas ioas, Set<DmaPermission> permissions, Duration took) {
                         report("virt: iommufd " + id + ", IOAS " + ioas.ioasId() + ": guest RAM " + ram.range()
-                                + " DMA-mapped at IOVA = guest physical address");
+                                + " DMA-mapped at IOVA = guest physical address in " + took.toMillis() + " ms");
                     }
 
                     @Override
