@@ -43,6 +43,11 @@ public record ControlOptions(List<QmpSocket> qmp, boolean startPaused, @Nullable
         /** {@code -sandbox off}. */
         OFF;
 
+        /** Whether it was asked for, so that a host without seccomp is an error and not a warning. */
+        public boolean required() {
+            return this == ON || this == LOG;
+        }
+
         /** Whether a sandbox goes in, for a VMM that is ({@code ownProcess}) or is not its process's only job. */
         public boolean installs(boolean ownProcess) {
             return this == ON || this == LOG || (this == DEFAULT && ownProcess);

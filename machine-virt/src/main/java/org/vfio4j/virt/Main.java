@@ -87,7 +87,8 @@ public final class Main {
             }
             RunControl control = new RunControl(options.startPaused(), !options.noReboot(),
                     !options.sandbox().installs(ownProcess) ? null
-                            : options.sandbox() == ControlOptions.Sandboxing.LOG ? Sandbox.Mode.LOG : Sandbox.Mode.ENFORCE);
+                            : options.sandbox() == ControlOptions.Sandboxing.LOG ? Sandbox.Mode.LOG : Sandbox.Mode.ENFORCE,
+                    options.sandbox().required());
             Path pidPath = options.pidFile();
             try (PidFile pid = runs && pidPath != null ? PidFile.claim(pidPath) : null;
                     QmpServer qmp = runs && !options.qmp().isEmpty()

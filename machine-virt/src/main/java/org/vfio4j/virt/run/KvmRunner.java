@@ -55,8 +55,8 @@ public final class KvmRunner implements MachineRunner {
     private IommufdFiles iommufds = new IommufdFiles(java.util.Map.of());
     /** The console's terminal, raw for the length of {@link #run} when stdin is one. */
     private ConsoleTerminal terminal = ConsoleTerminal.NONE;
-    /** The sandbox once it is in (it stays for the process's life, reboots included). */
-    private @Nullable Sandbox sandbox;
+    /** Whether the first boot has dealt with the sandbox (it stays for the process's life, reboots included). */
+    private boolean confined;
 
     @Inject
     KvmRunner(PciRootBus pciRoot, Preboot preboot, RunControl control) {
@@ -207,11 +207,21 @@ public final class KvmRunner implements MachineRunner {
      */
     private void confine(AssembledMachine machine, PrintStream err) {
         Sandbox.Mode mode = control.sandbox();
-        if (mode == null || sandbox != null) {
+        if (mode == null || confined) {
+            return;
+        }
+        confined = true;
+        if (!Sandbox.available()) {
+            String why = "this host has no seccomp filters with user notifications (a kernel with "
+                    + "CONFIG_SECCOMP_FILTER, Linux 5.7 or later, on arm64)";
+            if (control.sandboxRequired()) {
+                throw new SandboxException("-sandbox on: " + why + "; run without it (-sandbox off)", "seccomp", 0);
+            }
+            err.println("vfio4j virt: running without the sandbox: " + why + ". -sandbox off silences this");
             return;
         }
         long ram = machine.config().ramBytes();
-        sandbox = Sandbox.install(mode, 2 * ram + (64L << 20), denial -> {
+        Sandbox.install(mode, 2 * ram + (64L << 20), denial -> {
             if (mode == Sandbox.Mode.LOG) {
                 err.println("vfio4j virt: sandbox: " + denial.describe() + " is not on the allowlist (x-log-denied)");
                 return;

@@ -94,6 +94,7 @@ public final class RunControl {
     private Status status;
     private int parked;
     private final Sandbox.@Nullable Mode sandbox;
+    private final boolean sandboxRequired;
     private @Nullable Runnable powerButton;
 
     /** A control that starts in {@link Status#PRELAUNCH} when {@code startPaused} ({@code -S}), else running. */
@@ -103,22 +104,28 @@ public final class RunControl {
 
     /** The same, with {@code reboot} false for {@code -no-reboot}: a reset ends the run. */
     public RunControl(boolean startPaused, boolean reboot) {
-        this(startPaused, reboot, null);
+        this(startPaused, reboot, null, false);
     }
 
     /**
      * The same, with the sandbox the runner puts the VMM in before the first vCPU runs ({@code -sandbox}), or
-     * null for none.
+     * null for none; {@code sandboxRequired} when it was asked for, so a host without seccomp ends the run.
      */
-    public RunControl(boolean startPaused, boolean reboot, Sandbox.@Nullable Mode sandbox) {
+    public RunControl(boolean startPaused, boolean reboot, Sandbox.@Nullable Mode sandbox, boolean sandboxRequired) {
         this.status = startPaused ? Status.PRELAUNCH : Status.RUNNING;
         this.reboot = reboot;
         this.sandbox = sandbox;
+        this.sandboxRequired = sandboxRequired;
     }
 
     /** The sandbox to install before the guest runs, or null for none. */
     public Sandbox.@Nullable Mode sandbox() {
         return sandbox;
+    }
+
+    /** Whether {@code -sandbox on} was given (a host that cannot have it is then an error). */
+    public boolean sandboxRequired() {
+        return sandboxRequired;
     }
 
     /** Adds a listener; it is called on the thread that made the change, after the change, outside any lock. */

@@ -103,6 +103,8 @@ public final class Sandbox {
             "shutdown", "getsockname", "getpeername", "getsockopt", "setsockopt", "epoll_ctl", "epoll_create1",
             "epoll_create", "pselect6", "select");
 
+    private static final int PR_GET_SECCOMP = 21;
+    private static final int SECCOMP_GET_ACTION_AVAIL = 2;
     private static final int PR_SET_NO_NEW_PRIVS = 38;
     private static final int PR_CAPBSET_DROP = 24;
     private static final int PR_CAP_AMBIENT = 47;
@@ -150,6 +152,27 @@ public final class Sandbox {
         Sandbox s = new Sandbox(mode, held - Long.bitCount(effectiveCapabilities()), fd);
         Thread.ofPlatform().daemon().name("vfio4j-sandbox").start(() -> s.supervise(onDenial));
         return s;
+    }
+
+    /**
+     * Whether this host can have the sandbox: a kernel with seccomp filters and user notifications
+     * ({@code CONFIG_SECCOMP_FILTER}, Linux 5.0; the synchronised listener needs 5.7) on an architecture
+     * {@link Syscalls} knows. Asked before {@link #install} changes anything, so a caller for whom the sandbox is
+     * optional can go on without it.
+     */
+    public static boolean available() {
+        String arch = System.getProperty("os.arch", "");
+        if (!arch.equals("aarch64") && !arch.equals("amd64") && !arch.equals("x86_64")) {
+            return false;
+        }
+        if (Native.prctl(PR_GET_SECCOMP, 0, 0, 0, 0) < 0) {
+            return false;   // EINVAL: no CONFIG_SECCOMP
+        }
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment action = a.allocate(4, 4);
+            action.set(JAVA_INT, 0, SeccompFilter.RET_USER_NOTIF);
+            return Native.seccomp(SECCOMP_GET_ACTION_AVAIL, 0, action) == 0;
+        }
     }
 
     /** LOG or ENFORCE. */

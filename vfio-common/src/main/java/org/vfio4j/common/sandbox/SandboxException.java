@@ -6,7 +6,8 @@ import org.vfio4j.common.SyscallException;
 public final class SandboxException extends SyscallException {
     private static final long serialVersionUID = 1L;
 
-    SandboxException(String message, String operation, int errno) {
+    /** As {@link SyscallException}'s: the whole line, the step, the errno (0 when refused before a call). */
+    public SandboxException(String message, String operation, int errno) {
         super(message, operation, errno);
     }
 }
