@@ -90,7 +90,7 @@ public final class Sandbox {
             "sched_getparam", "sched_getscheduler", "sched_get_priority_min", "sched_get_priority_max",
             "getpriority", "setpriority", "prctl",
             // time and facts about the process
-            "clock_getres", "gettimeofday", "times", "getrusage", "getrandom", "uname", "sysinfo", "getcwd",
+            "clock_getres", "gettimeofday", "getcpu", "times", "getrusage", "getrandom", "uname", "sysinfo", "getcwd",
             "getuid", "geteuid", "getgid", "getegid", "getresuid", "getresgid", "getgroups", "getrlimit",
             "prlimit64",
             // files: reading sysfs and /proc, the kernel on a reboot, the pid file, fds it holds

@@ -49,7 +49,7 @@ public final class Syscalls {
             e("tkill", 130, 200), e("rt_sigreturn", 139, 15), e("rt_sigpending", 136, 127),
             e("sigaltstack", 132, 131), e("restart_syscall", 128, 219), e("nanosleep", 101, 35),
             e("clock_nanosleep", 115, 230), e("clock_gettime", 113, 228), e("clock_getres", 114, 229),
-            e("gettimeofday", 169, 96), e("times", 153, 100), e("getrusage", 165, 98),
+            e("gettimeofday", 169, 96), e("getcpu", 168, 309), e("times", 153, 100), e("getrusage", 165, 98),
             // files
             e("open", -1, 2), e("lseek", 62, 8), e("fstat", 80, 5), e("newfstatat", 79, 262), e("stat", -1, 4),
             e("lstat", -1, 6), e("statx", 291, 332), e("fstatfs", 44, 138), e("statfs", 43, 137),
