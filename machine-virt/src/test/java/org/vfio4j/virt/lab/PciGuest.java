@@ -24,6 +24,7 @@ import org.vfio4j.virt.Main;
 final class PciGuest {
     static final Duration BOOT_LIMIT = Duration.ofMinutes(10);
     static final String MEMORY = "256M";
+    static final long MEMORY_BYTES = 256L << 20;
 
     final Path kernel;
     final Path initramfs;

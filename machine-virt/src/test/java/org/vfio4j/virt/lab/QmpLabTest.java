@@ -27,8 +27,9 @@ import org.vfio4j.lab.LabTest;
  * lab's root takes from the source of its QEMU) runs one script, {@code qmp-lifecycle.py}, against machine-virt
  * and against the lab's QEMU 10.0, both started with the same {@code -S -qmp unix:...,server=on,wait=on} and
  * the tiny guest. The script must pass on both: greeting, {@code prelaunch} status, QEMU's error classes,
- * {@code cont} and the guest's marker, {@code stop}/{@code cont} with their events, {@code quit} with
- * {@code SHUTDOWN}; each VMM then exits 0. The rounds alternate between the two VMMs, and the time from
+ * {@code cont} and the guest's marker, {@code stop}/{@code cont} with their events, {@code system_reset} with
+ * {@code RESET} and a second boot, {@code system_powerdown} with {@code POWERDOWN}, the guest's own power-off
+ * and its {@code SHUTDOWN}; each VMM then exits 0. The rounds alternate between the two VMMs, and the time from
  * {@code cont} to the guest's marker is printed for each with the ratio of the medians; the test command runs one
  * round ({@code -Dvfio4j.qmp.rounds=N} runs more).
  *
@@ -57,7 +58,7 @@ class QmpLabTest {
     }
 
     private static List<String> guestArgs(Path socket) {
-        return List.of("-m", "512M", "-smp", "2", "-no-reboot", "-kernel", kernel.toString(), "-initrd", initramfs.toString(),
+        return List.of("-m", "512M", "-smp", "2", "-kernel", kernel.toString(), "-initrd", initramfs.toString(),
                 "-append", "console=ttyAMA0 quiet vfio4j_idle", "-S", "-qmp", "unix:" + socket + ",server=on,wait=on");
     }
 
@@ -95,6 +96,13 @@ class QmpLabTest {
             long marker = System.nanoTime();
             assertTrue(console.toString().contains("VFIO4J-GUEST-MARKER"), () -> vmm + ":\n" + console + "\n" + said);
             try (OutputStream toClient = c.getOutputStream()) {
+                toClient.write("marker\n".getBytes(StandardCharsets.US_ASCII));
+                toClient.flush();
+                int firstBoot = console.length();
+                assertTimeoutPreemptively(LIMIT, () -> ConsoleReader.readUntil(vm.getInputStream(), console,
+                        "VFIO4J-GUEST-IDLE"), () -> "no second boot on " + vmm + " after system_reset:\n" + console
+                        + "\n--- client\n" + said);
+                assertTrue(console.indexOf("VFIO4J-GUEST-MARKER", firstBoot) > 0, () -> vmm + ":\n" + console);
                 toClient.write("marker\n".getBytes(StandardCharsets.US_ASCII));
             }
             assertTimeoutPreemptively(LIMIT, () -> ConsoleReader.readUntil(c.getInputStream(), said, null));

@@ -4,10 +4,12 @@
     qmp-lifecycle.py SOCKET
 
 Run by QmpLabTest against machine-virt and against QEMU with the same options; it must pass on both. It
-checks the greeting, the paused start, errors, cont, query-pci's shape, stop and cont again, and system_powerdown:
-its POWERDOWN event, then the guest's own power-off and its SHUTDOWN event.
+checks the greeting, the paused start, errors, cont, query-pci's shape, stop and cont again, system_reset with
+its RESET event and the guest's second boot, and system_powerdown: its POWERDOWN event, then the guest's own
+power-off and its SHUTDOWN event.
 It prints "QMP: cont" just before sending cont (the test times cont to the guest's marker from there), then
-waits for a line on stdin saying the guest's marker appeared, and prints QMP-LIFECYCLE-OK at the end.
+waits for a line on stdin saying the guest's marker appeared; after system_reset it waits for a second such
+line. It prints QMP-LIFECYCLE-OK at the end.
 Every failure is an exception: a traceback and a non-zero status.
 """
 import asyncio
@@ -73,6 +75,14 @@ async def main(path):
     assert await status(qmp) == ('paused', False)
     await qmp.execute('cont')
     await event(qmp, 'RESUME')
+    assert await status(qmp) == ('running', True)
+
+    print("QMP: system_reset", flush=True)
+    await qmp.execute('system_reset')
+    reset = await event(qmp, 'RESET')
+    assert reset['data'] == {'guest': False, 'reason': 'host-qmp-system-reset'}, reset
+    line = await asyncio.to_thread(sys.stdin.readline)
+    assert line.strip() == 'marker', f"the test did not see the guest boot again: {line!r}"
     assert await status(qmp) == ('running', True)
 
     await qmp.execute('system_powerdown')

@@ -16,6 +16,8 @@ import org.vfio4j.virt.plugin.DevicePlugin;
 
 import com.google.inject.Module;
 
+import jakarta.inject.Inject;
+
 /**
  * A plugin whose device misbehaves the way a compromised device model would: once the guest runs (the sandbox,
  * which goes in just before the vCPUs start, is in place), its thread starts a program. Loaded only from the jar
@@ -34,6 +36,10 @@ public final class SpawnerPlugin implements DevicePlugin {
 
     /** {@code -device x-test-spawner}: no properties, nothing in the device tree. */
     public static final class Type implements DeviceType {
+        @Inject
+        public Type() {
+        }
+
         @Override
         public String name() {
             return "x-test-spawner";
