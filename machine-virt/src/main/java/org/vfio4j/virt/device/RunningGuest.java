@@ -72,6 +72,15 @@ public interface RunningGuest {
         System.err.println(line);
     }
 
+    /**
+     * The host signalled an error of an assigned device that the guest must not run on through (VFIO's ERR
+     * interrupt, from AER): the machine reports {@code message} and stops its vCPUs, as QEMU stops the VM, until
+     * QMP's {@code cont} or {@code quit}. Without a machine to stop it only reports.
+     */
+    default void hostError(String message) {
+        report(message);
+    }
+
     /** One memory slot or trapped window; closing it removes it from the guest. */
     interface Attachment extends AutoCloseable {
         @Override

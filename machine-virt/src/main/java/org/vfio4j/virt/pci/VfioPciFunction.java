@@ -5,11 +5,15 @@ import java.util.List;
 
 import org.eclipse.jdt.annotation.Nullable;
 import org.vfio4j.common.DmaPermission;
+import org.vfio4j.common.EventFd;
 import org.vfio4j.common.GuestContainer;
 import org.vfio4j.common.GuestIoas;
+import org.vfio4j.common.RateLimitedLog;
 import org.vfio4j.common.VfioException;
+import org.vfio4j.common.VfioIrq;
 import org.vfio4j.common.sys.Errno;
 import org.vfio4j.common.sys.Native;
+import org.vfio4j.common.sys.VfioAbi;
 import org.vfio4j.pci.AssignedPciDevice;
 import org.vfio4j.pci.GuestBar;
 import org.vfio4j.pci.PciMachine;
@@ -89,6 +93,7 @@ public final class VfioPciFunction implements LiveDevice {
                     line -> guest.report("virt: " + id + ": " + line)));
             undo.add(model);
             model.start();
+            watchHostSignals(dev, loop, guest, undo);
             undo.add(bus.attachDevfn(slot << 3 | fn, new PciFunction() {
                 @Override
                 public int configRead(int offset, int size) {
@@ -125,6 +130,39 @@ public final class VfioPciFunction implements LiveDevice {
             throw e;
         }
         return () -> closeAll(undo, guest);
+    }
+
+    /**
+     * The host's two signals about the device itself, each through an eventfd on the device's loop. ERR (an
+     * uncorrectable error the host's AER saw) stops the guest with the device named, as QEMU does. REQ (the host
+     * wants the device back: someone is unbinding vfio-pci, and the kernel waits, asking again every 10 s) is
+     * reported at a bounded rate: this machine has no hot-plug slot to take the device out through, so the host
+     * gets it when the VMM ends. A device or kernel without one of them just goes without.
+     */
+    private void watchHostSignals(VfioPciDevice dev, PollLoop loop, RunningGuest guest, List<AutoCloseable> undo) {
+        RateLimitedLog requests = RateLimitedLog.standard(guest::report);
+        watch(dev, VfioAbi.VFIO_PCI_ERR_IRQ_INDEX, loop, undo, () -> guest.hostError("virt: " + id + ": host "
+                + options.host() + " reported an uncorrectable error (AER); the guest is stopped. QMP's cont runs "
+                + "it again, quit ends the VMM"));
+        watch(dev, VfioAbi.VFIO_PCI_REQ_IRQ_INDEX, loop, undo, () -> requests.report("virt: " + id
+                + ": the host asks for " + options.host() + " back (its vfio-pci driver is being unbound); this "
+                + "machine cannot unplug it, so the host gets it when the VMM ends"));
+    }
+
+    private static void watch(VfioPciDevice dev, int index, PollLoop loop, List<AutoCloseable> undo, Runnable then) {
+        VfioIrq irq;
+        EventFd signal;
+        try {
+            if (dev.irqInfo(index).count() == 0) {
+                return;
+            }
+            irq = dev.irq(index);
+            signal = irq.enable(0);
+        } catch (VfioException e) {
+            return;   // an older kernel without this index, or a device that cannot signal it
+        }
+        undo.add(irq::disable);
+        undo.add(loop.watch(signal, then));
     }
 
     /**

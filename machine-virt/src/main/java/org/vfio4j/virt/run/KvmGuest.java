@@ -43,8 +43,11 @@ final class KvmGuest implements RunningGuest, AutoCloseable {
     private @Nullable GuestContainer vfio;
     private final IommufdFiles iommufds;
     private final Map<String, GuestIoas> ioases = new LinkedHashMap<>();
+    private final RunControl control;
 
-    KvmGuest(KvmVm vm, MmioBus bus, KvmIrqRouting routing, GuestRam ram, PrintStream messages, IommufdFiles iommufds) {
+    KvmGuest(KvmVm vm, MmioBus bus, KvmIrqRouting routing, GuestRam ram, PrintStream messages, IommufdFiles iommufds,
+            RunControl control) {
+        this.control = control;
         this.messages = messages;
         this.iommufds = iommufds;
         this.vm = vm;
@@ -78,6 +81,20 @@ final class KvmGuest implements RunningGuest, AutoCloseable {
     @Override
     public void report(String line) {
         messages.println(line);
+    }
+
+    @Override
+    public void hostError(String message) {
+        report(message);
+        // not on the caller's thread: a pause waits for every vCPU to park, and a vCPU may be waiting for the
+        // device model the caller is in
+        Thread.ofVirtual().name("virt-host-error").start(() -> {
+            try {
+                control.pause();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
     }
 
     @Override

@@ -166,7 +166,8 @@ public final class KvmRunner implements MachineRunner {
         Pl061Gpio gpio = new Pl061Gpio(level -> vm.irqLine(MemoryMap.GPIO_SPI, level));
         bus.add(MemoryMap.GPIO, "pl061", gpio);
         control.powerButton(() -> press(gpio));
-        try (KvmGuest guest = new KvmGuest(vm, bus, Objects.requireNonNull(routing()), prepared.ram(), err, iommufds);
+        try (KvmGuest guest = new KvmGuest(vm, bus, Objects.requireNonNull(routing()), prepared.ram(), err, iommufds,
+                control);
                 StartedDevices started = StartedDevices.start(machine.devices(), guest, err)) {
             StdinPump pump = stdin;
             if (pump == null) {

@@ -227,15 +227,15 @@ class PciAssignmentLabTest {
                 SpawnerPluginJar.withoutTestClasses(System.getProperty("java.class.path")), args))
                 .redirectErrorStream(true).start();
         StringBuilder seen = new StringBuilder();
+        int status;
         try {
-            assertTimeoutPreemptively(PciGuest.BOOT_LIMIT, () -> ConsoleReader.readUntil(p.getInputStream(), seen, null));
-            assertTrue(p.waitFor(60, TimeUnit.SECONDS), seen.toString());
+            status = PciGuest.awaitEnd(p, seen);
         } finally {
             p.destroyForcibly();
         }
         String all = seen.toString();
         System.out.println(all);
-        assertEquals(1, p.exitValue(), all);
+        assertEquals(1, status, all);
         assertTrue(all.contains("the sandbox stopped clone (first argument 0x"), all);
         assertTrue(all.contains("in thread 'test-spawner'"), all);
         assertTrue(all.matches("(?s).*test-spawner: [^\n]*Operation not permitted.*"),
@@ -270,6 +270,7 @@ class PciAssignmentLabTest {
             StringBuilder seen = new StringBuilder();
             long free;
             String pageSizes;
+            int status;
             try {
                 assertTimeoutPreemptively(PciGuest.BOOT_LIMIT,
                         () -> ConsoleReader.readUntil(p.getInputStream(), seen, "nvme-write-md5="),
@@ -277,14 +278,13 @@ class PciAssignmentLabTest {
                 free = hugepages("HugePages_Free");
                 pageSizes = Files.readAllLines(Path.of("/proc/" + p.pid() + "/smaps")).stream()
                         .filter(l -> l.startsWith("KernelPageSize:")).distinct().toList().toString();
-                assertTimeoutPreemptively(PciGuest.BOOT_LIMIT, () -> ConsoleReader.readUntil(p.getInputStream(), seen, null));
-                assertTrue(p.waitFor(60, TimeUnit.SECONDS), seen.toString());
+                status = PciGuest.awaitEnd(p, seen);
             } finally {
                 p.destroyForcibly();
             }
             String all = seen.toString();
             System.out.println(all);
-            PciGuest.Run r = new PciGuest.Run(p.exitValue(), all, all);
+            PciGuest.Run r = new PciGuest.Run(status, all, all);
             assertNvmeWorks(r);
             assertEquals(0, free, "the guest's RAM did not take the reserved hugepages\n" + all);
             assertTrue(pageSizes.contains("2048 kB"), pageSizes);
@@ -312,6 +312,45 @@ class PciAssignmentLabTest {
         return m.find() ? m.group(1) : "?";
     }
 
+    /**
+     * The host wants the nvme back while a guest uses it: an unbind from vfio-pci on the host waits for the
+     * device, and VFIO signals the VMM's REQ eventfd. The VMM reports it (this machine cannot unplug the device),
+     * the unbind still waits while the VMM runs, and completes once SIGTERM has ended it.
+     */
+    @Test
+    void theHostAskingForTheNvmeBackIsReportedAndItsUnbindCompletesWhenTheVmmEnds(LabHost host) throws Exception {
+        host.bindToVfio(LabDevice.NVME);
+        Process p = new ProcessBuilder(PciGuest.childCommand(guest.args(List.of(nvme("")), "vfio4j_nvme_loop")))
+                .redirectErrorStream(true).start();
+        StringBuilder seen = new StringBuilder();
+        Process unbind = null;
+        try {
+            assertTimeoutPreemptively(PciGuest.BOOT_LIMIT,
+                    () -> ConsoleReader.readUntil(p.getInputStream(), seen, "VFIO4J-IO-LOOP"),
+                    () -> "the guest never started its I/O loop:\n" + seen);
+            Process u = new ProcessBuilder("sh", "-c", "echo " + LabDevice.NVME.bdf()
+                    + " > /sys/bus/pci/drivers/vfio-pci/unbind").redirectErrorStream(true).start();
+            unbind = u;
+            assertTimeoutPreemptively(java.time.Duration.ofSeconds(60),
+                    () -> ConsoleReader.readUntil(p.getInputStream(), seen, "back (its vfio-pci driver is being unbound)"),
+                    () -> "no report of the host's request:\n" + seen);
+            assertTrue(seen.toString().contains("virt: nvme0: the host asks for " + LabDevice.NVME.bdf()), seen.toString());
+            assertTrue(u.isAlive(), "the host's unbind cannot finish while the VMM holds the device");
+            assertTrue(p.toHandle().destroy(), "SIGTERM could not be sent");
+            assertTrue(p.waitFor(60, TimeUnit.SECONDS), seen.toString());
+            assertEquals(143, p.exitValue(), seen.toString());
+            assertTrue(u.waitFor(60, TimeUnit.SECONDS), "the unbind did not finish after the VMM ended\n" + seen);
+            assertEquals(0, u.exitValue());
+            assertEquals("", host.driver(LabDevice.NVME), "the device has no driver after the unbind");
+        } finally {
+            p.destroyForcibly();
+            if (unbind != null) {
+                unbind.destroyForcibly();
+            }
+            host.bindToVfio(LabDevice.NVME);
+        }
+    }
+
     /** Test 6: without CAP_IPC_LOCK and with a memlock limit below guest RAM, the VMM says how much it needs. */
     @Test
     void aMemlockLimitBelowGuestRamIsRefusedWithTheSizeNeeded(LabHost host) throws Exception {
@@ -322,9 +361,7 @@ class PciAssignmentLabTest {
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         StringBuilder seen = new StringBuilder();
         try {
-            assertTimeoutPreemptively(PciGuest.BOOT_LIMIT, () -> ConsoleReader.readUntil(p.getInputStream(), seen, null));
-            assertTrue(p.waitFor(60, TimeUnit.SECONDS), seen.toString());
-            assertEquals(2, p.exitValue(), seen.toString());
+            assertEquals(2, PciGuest.awaitEnd(p, seen), seen.toString());
             assertTrue(seen.toString().contains("RLIMIT_MEMLOCK is 16M; raise it to at least " + PciGuest.MEMORY),
                     seen.toString());
             assertTrue(!seen.toString().contains("Exception"), "a stack trace for a user mistake:\n" + seen);

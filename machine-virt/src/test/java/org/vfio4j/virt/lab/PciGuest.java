@@ -100,6 +100,18 @@ final class PciGuest {
         }, "the guest did not finish within " + limit);
     }
 
+    /**
+     * Reads a child VMM's output into {@code seen} to its end (within {@link #BOOT_LIMIT}) and waits for it to
+     * exit (within a minute); its status.
+     */
+    static int awaitEnd(Process p, StringBuilder seen) throws InterruptedException {
+        assertTimeoutPreemptively(BOOT_LIMIT, () -> ConsoleReader.readUntil(p.getInputStream(), seen, null));
+        if (!p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)) {
+            throw new AssertionError("the VMM did not exit after its output ended:\n" + seen);
+        }
+        return p.exitValue();
+    }
+
     /** The command that runs the VMM in a child JVM with {@code args}. */
     /**
      * The JIT and GC options the {@code vfio4j} launcher runs machine-virt with (C1 only, one compiler thread,
