@@ -1,5 +1,5 @@
 #!/bin/sh
-# Issue 7's comparison: the lab NVMe assigned to a guest by machine-virt and by QEMU (-enable-kvm -device
+# The lab NVMe assigned to a guest by machine-virt and by QEMU (-enable-kvm -device
 # vfio-pci), same lab kernel, same guest, same aarch64 lab run, alternating, $ROUNDS rounds each. Per run it
 # prints boot-to-marker seconds (from VMM launch, JVM start-up included), the guest's dd write/read rates
 # (4 KiB O_DIRECT), the checksum verdict, and the VMM's CPU time (utime+stime from /proc) during the I/O phase,
