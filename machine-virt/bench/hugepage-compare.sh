@@ -35,7 +35,12 @@ ram() { # size page: the RAM options for both VMMs
   fi
 }
 rm -f /tmp/bench-results
-VFIO4J_NO_BUILD=1 $REPO/vfio4j virt -m 512M -kernel "$K" -initrd /tmp/guest.cpio -append "$APPEND" >/dev/null 2>&1  # AOT warm-up
+# the warm-up records the launcher's AOT cache, in a directory of this script's own, from a run that assigns the
+# device too, as an operator's first run would: a cache recorded without one has none of the vfio-pci path in it
+export VFIO4J_AOT_DIR=/tmp/hugepage-compare-aot VFIO4J_AOT_LOCAL=/tmp/hugepage-compare-aot
+rm -rf "$VFIO4J_AOT_DIR" && mkdir -m 700 "$VFIO4J_AOT_DIR"
+VFIO4J_NO_BUILD=1 $REPO/vfio4j virt -sandbox off -m 512M -smp 2 -no-reboot -device vfio-pci,host=$BDF -kernel "$K" \
+  -initrd /tmp/guest.cpio -append "$APPEND" >/dev/null 2>&1
 for size in $SIZES; do
   echo $((size / 2)) > /proc/sys/vm/nr_hugepages
   echo "size ${size}M: $(grep HugePages_Free /proc/meminfo)"
