@@ -50,14 +50,18 @@ case " $($b cat /proc/cmdline) " in
     $b reboot -f ;;
   *" vfio4j_idle "*)
     $b mount -t devtmpfs devtmpfs /dev
-    echo VFIO4J-GUEST-IDLE
     if [ ! -c /dev/input/event0 ]; then
+      echo VFIO4J-GUEST-IDLE
       echo "vfio4j guest init: no /dev/input/event0 (no gpio-keys), waiting to be ended from outside"
       while :; do $b sleep 3600; done
     fi
+    # opened before the marker: evdev keeps only the events that come while it is open, and a press may come
+    # as soon as the marker is seen
+    exec 3< /dev/input/event0
+    echo VFIO4J-GUEST-IDLE
     # one evdev event is 24 bytes: a timeval (16), type, code, value; KEY_POWER down is EV_KEY 1, 116, 1
     while :; do
-      ev=$($b dd if=/dev/input/event0 bs=24 count=1 2>/dev/null | $b od -An -tx1 | $b tr -d ' \n')
+      ev=$($b dd bs=24 count=1 <&3 2>/dev/null | $b od -An -tx1 | $b tr -d ' \n')
       case "$ev" in ????????????????????????????????0100740001000000) break ;; esac
     done
     echo VFIO4J-GUEST-POWER-BUTTON ;;
