@@ -309,6 +309,9 @@ public final class Sandbox {
                 int tid = notif.get(JAVA_INT, 8);
                 int nr = notif.get(JAVA_INT, 16);
                 long arg0 = notif.get(JAVA_LONG, 32);
+                boolean report = mode == Mode.ENFORCE || reported.add(nr);
+                // named while the caller waits for the answer: once answered it may end, and its name with it
+                String thread = report ? threadName(tid) : "";
                 resp.fill((byte) 0);
                 resp.set(JAVA_LONG, 0, id);
                 if (mode == Mode.LOG) {
@@ -317,8 +320,8 @@ public final class Sandbox {
                     resp.set(JAVA_INT, 16, -Errno.EPERM);
                 }
                 Native.ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, resp);   // ENOENT: the caller is gone already
-                if (mode == Mode.ENFORCE || reported.add(nr)) {
-                    onDenial.accept(new Denial(tid, threadName(tid), nr, arg0));
+                if (report) {
+                    onDenial.accept(new Denial(tid, thread, nr, arg0));
                 }
             }
         }
