@@ -161,8 +161,7 @@ public final class Sandbox {
      * optional can go on without it.
      */
     public static boolean available() {
-        String arch = System.getProperty("os.arch", "");
-        if (!arch.equals("aarch64") && !arch.equals("amd64") && !arch.equals("x86_64")) {
+        if (auditArch() == 0) {
             return false;
         }
         if (Native.prctl(PR_GET_SECCOMP, 0, 0, 0, 0) < 0) {
@@ -194,15 +193,22 @@ public final class Sandbox {
         return numbers;
     }
 
-    /** The filter program for this host. */
-    static List<SeccompFilter.Insn> program() {
-        String arch = System.getProperty("os.arch", "");
-        int audit = switch (arch) {
+    /** The host's {@code AUDIT_ARCH_*}, or 0 on an architecture whose calls {@link Syscalls} does not know. */
+    private static int auditArch() {
+        return switch (System.getProperty("os.arch", "")) {
             case "aarch64" -> SeccompFilter.AUDIT_ARCH_AARCH64;
             case "amd64", "x86_64" -> SeccompFilter.AUDIT_ARCH_X86_64;
-            default -> throw new SandboxException("the sandbox knows the system calls of aarch64 and x86_64, not "
-                    + arch + "; run without it (-sandbox off)", "seccomp", 0);
+            default -> 0;
         };
+    }
+
+    /** The filter program for this host. */
+    static List<SeccompFilter.Insn> program() {
+        int audit = auditArch();
+        if (audit == 0) {
+            throw new SandboxException("the sandbox knows the system calls of aarch64 and x86_64, not "
+                    + System.getProperty("os.arch") + "; run without it (-sandbox off)", "seccomp", 0);
+        }
         return SeccompFilter.build(audit, allowedNumbers(), Syscalls.number("clone").orElseThrow(),
                 Syscalls.number("clone3").orElse(-1), audit == SeccompFilter.AUDIT_ARCH_X86_64,
                 SeccompFilter.RET_USER_NOTIF);
