@@ -122,12 +122,10 @@ public final class Sandbox {
     private static final int SECCOMP_USER_NOTIF_FLAG_CONTINUE = 1;
 
     private final Mode mode;
-    private final int capabilitiesDropped;
     private final int listener;
 
-    private Sandbox(Mode mode, int capabilitiesDropped, int listener) {
+    private Sandbox(Mode mode, int listener) {
         this.mode = mode;
-        this.capabilitiesDropped = capabilitiesDropped;
         this.listener = listener;
     }
 
@@ -143,13 +141,12 @@ public final class Sandbox {
      *                          the filter could not be synchronised to)
      */
     public static Sandbox install(Mode mode, long memlockBytes, Consumer<Denial> onDenial) {
-        int held = Long.bitCount(effectiveCapabilities());
         raiseMemlock(memlockBytes);
         dropCapabilities();
         check((int) Native.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl(PR_SET_NO_NEW_PRIVS)",
                 "the kernel refused no_new_privs");
         int fd = installFilter();
-        Sandbox s = new Sandbox(mode, held - Long.bitCount(effectiveCapabilities()), fd);
+        Sandbox s = new Sandbox(mode, fd);
         Thread.ofPlatform().daemon().name("vfio4j-sandbox").start(() -> s.supervise(onDenial));
         return s;
     }
@@ -177,11 +174,6 @@ public final class Sandbox {
     /** LOG or ENFORCE. */
     public Mode mode() {
         return mode;
-    }
-
-    /** How many effective capabilities the calling thread held before and not after. */
-    public int capabilitiesDropped() {
-        return capabilitiesDropped;
     }
 
     /** The numbers {@link #ALLOWED} has on this architecture. */
@@ -273,20 +265,6 @@ public final class Sandbox {
         } catch (IOException | NumberFormatException e) {
             return 63;
         }
-    }
-
-    /** This thread's effective capability set, from {@code /proc/thread-self/status}. */
-    static long effectiveCapabilities() {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/thread-self/status"))) {
-                if (line.startsWith("CapEff:")) {
-                    return Long.parseUnsignedLong(line.substring(7).strip(), 16);
-                }
-            }
-        } catch (IOException | NumberFormatException e) {
-            // no /proc: nothing known to drop
-        }
-        return 0;
     }
 
     private static int check(int r, String operation, String what) {
