@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import java.util.List;
 
 import org.eclipse.jdt.annotation.Nullable;
+import org.vfio4j.common.sandbox.Sandbox;
 
 /**
  * How the machine is controlled and found once it is up: the QMP sockets it listens on, whether the vCPUs wait
@@ -51,6 +52,11 @@ public record ControlOptions(List<QmpSocket> qmp, boolean startPaused, @Nullable
         /** Whether a sandbox goes in, for a VMM that is ({@code ownProcess}) or is not its process's only job. */
         public boolean installs(boolean ownProcess) {
             return this == ON || this == LOG || (this == DEFAULT && ownProcess);
+        }
+
+        /** The sandbox's mode for a VMM that is ({@code ownProcess}) or is not its process's only job; null for none. */
+        public Sandbox.@Nullable Mode mode(boolean ownProcess) {
+            return !installs(ownProcess) ? null : this == LOG ? Sandbox.Mode.LOG : Sandbox.Mode.ENFORCE;
         }
     }
 

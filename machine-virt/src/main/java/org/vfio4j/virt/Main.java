@@ -8,7 +8,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 import org.eclipse.jdt.annotation.Nullable;
-import org.vfio4j.common.sandbox.Sandbox;
 import org.vfio4j.virt.device.DeviceException;
 import org.vfio4j.virt.device.DeviceRegistry;
 import org.vfio4j.virt.device.DeviceSpec;
@@ -86,9 +85,7 @@ public final class Main {
                         + "-qmp unix:PATH,server=on,wait=off");
             }
             RunControl control = new RunControl(options.startPaused(), !options.noReboot(),
-                    !options.sandbox().installs(ownProcess) ? null
-                            : options.sandbox() == ControlOptions.Sandboxing.LOG ? Sandbox.Mode.LOG : Sandbox.Mode.ENFORCE,
-                    options.sandbox().required());
+                    options.sandbox().mode(ownProcess), options.sandbox().required());
             Path pidPath = options.pidFile();
             try (PidFile pid = runs && pidPath != null ? PidFile.claim(pidPath) : null;
                     QmpServer qmp = runs && !options.qmp().isEmpty()

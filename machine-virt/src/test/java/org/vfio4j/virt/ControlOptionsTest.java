@@ -102,6 +102,10 @@ class ControlOptionsTest {
         assertEquals(ControlOptions.Sandboxing.OFF, parse("-sandbox", "off").sandbox());
         assertFalse(parse("-sandbox", "off").sandbox().installs(true));
         assertEquals(ControlOptions.Sandboxing.LOG, parse("-sandbox", "on,x-log-denied=on").sandbox());
+        assertEquals(org.vfio4j.common.sandbox.Sandbox.Mode.LOG, parse("-sandbox", "on,x-log-denied=on").sandbox()
+                .mode(false));
+        assertEquals(org.vfio4j.common.sandbox.Sandbox.Mode.ENFORCE, none.mode(true));
+        assertEquals(null, none.mode(false));
         assertEquals(ControlOptions.Sandboxing.ON, parse("-sandbox", "on,obsolete=deny,spawn=deny,elevateprivileges=deny")
                 .sandbox());
         assertTrue(error("-sandbox", "on,spawn=allow").contains("spawn=allow is not offered"));
