@@ -25,12 +25,11 @@ import org.vfio4j.virt.device.LiveDevice;
 import org.vfio4j.virt.device.RunningGuest;
 
 /**
- * One {@code -device vfio-pci}: a host function at device number {@link #slot()}, function {@link #fn()}, of the
- * root bus. While a
- * guest runs it holds the host device open in the guest's one VFIO container ({@link RunningGuest#vfio()}) and answers the guest's
- * ECAM accesses through vfio-pci's {@link AssignedPciDevice}, which maps BARs ({@link GuestBars}), routes
- * MSI/MSI-X to KVM MSI routes carrying this function's requester ID, and INTx to its swizzled SPI
- * ({@link GuestIntx}).
+ * One {@code -device vfio-pci}: a host function at its {@link PciPlacement} (a device number of the root bus, or the
+ * slot behind a {@code pcie-root-port}). While a guest runs it holds the host device open in the guest's one VFIO
+ * container ({@link RunningGuest#vfio()}) and answers the guest's ECAM accesses through vfio-pci's
+ * {@link AssignedPciDevice}, which maps BARs ({@link GuestBars}), routes MSI/MSI-X to KVM MSI routes carrying this
+ * function's requester ID, and INTx to its swizzled SPI ({@link GuestIntx}).
  *
  * <p>Why start and stop mirror each other in one place: a failure half way (the group busy, a BAR that
  * cannot be mapped) must leave nothing behind — the host device reusable at once by another VMM.
@@ -40,24 +39,16 @@ public final class VfioPciFunction implements LiveDevice {
     private final String id;
     private final PciOptions options;
     private final int group;
-    private final int slot;
-    private final int fn;
-    /** Whether the header type's multi-function bit is set for the guest (function 0 with multifunction=on). */
-    private final boolean multifunction;
-    private final PciRootBus bus;
+    private final PciPlacement place;
     private final PcieHost host;
     /** Whether the cdev fd handed in ({@code fd=}) is bound to its iommufd: from the first boot on. */
     private boolean cdevBound;
 
-    VfioPciFunction(String id, PciOptions options, int group, int devfn, boolean multifunction, PciRootBus bus,
-            PcieHost host) {
+    VfioPciFunction(String id, PciOptions options, int group, PciPlacement place, PcieHost host) {
         this.id = id;
         this.options = options;
         this.group = group;
-        this.slot = devfn >>> 3;
-        this.fn = devfn & 7;
-        this.multifunction = multifunction;
-        this.bus = bus;
+        this.place = place;
         this.host = host;
     }
 
@@ -66,14 +57,9 @@ public final class VfioPciFunction implements LiveDevice {
         return id;
     }
 
-    /** The device number on bus 0 the guest finds the function at. */
-    public int slot() {
-        return slot;
-    }
-
-    /** The function number at {@link #slot()}. */
-    public int fn() {
-        return fn;
+    /** {@code BB:DD.F} as the guest sees the function now. */
+    public String guestAddress() {
+        return place.address();
     }
 
     /** The host function, {@code DDDD:BB:DD.F}. */
@@ -89,12 +75,13 @@ public final class VfioPciFunction implements LiveDevice {
             PollLoop loop = new PollLoop("vfio-pci " + id, guest::report);
             undo.add(loop);
             AssignedPciDevice model = dev.plug(options, new PciMachine(new GuestBars(id, guest, host, guest::report),
-                    guest.router(PciRootBus.requesterId(slot) | fn), new GuestIntx(slot, host, guest), loop,
+                    place.router(guest), new GuestIntx(place.intxSlot(), host, guest), loop,
                     line -> guest.report("virt: " + id + ": " + line)));
             undo.add(model);
             model.start();
             watchHostSignals(dev, loop, guest, undo);
-            undo.add(bus.attachDevfn(slot << 3 | fn, new PciFunction() {
+            boolean multifunction = place.multifunctionHeader();
+            undo.add(place.attach(new PciFunction() {
                 @Override
                 public int configRead(int offset, int size) {
                     int v = model.configRead(offset, size);
@@ -117,10 +104,11 @@ public final class VfioPciFunction implements LiveDevice {
                     return model.bars();
                 }
             }));
-            guest.report(String.format("virt: %s: host %s (IOMMU group %d%s) is 00:%02x.%x on the guest's PCIe bus, "
-                    + "requester ID 0x%x%s", id, options.host(), group, options.iommufd() == null ? ""
+            guest.report(String.format("virt: %s: host %s (IOMMU group %d%s) is %s on the guest's PCIe bus%s%s", id,
+                    options.host(), group, options.iommufd() == null ? ""
                             : ", through its cdev" + (options.fd() >= 0 ? " fd " + options.fd() : ""),
-                    slot, fn, PciRootBus.requesterId(slot) | fn,
+                    place.address(), place.address().startsWith("00:")
+                            ? String.format(", requester ID 0x%x", place.requesterId()) : "",
                     options.noMmap() ? "; x-no-mmap: every BAR access traps" : ""));
         } catch (VfioException | IllegalStateException | IllegalArgumentException e) {
             closeAll(undo, guest);
@@ -136,17 +124,21 @@ public final class VfioPciFunction implements LiveDevice {
      * The host's two signals about the device itself, each through an eventfd on the device's loop. ERR (an
      * uncorrectable error the host's AER saw) stops the guest with the device named, as QEMU does. REQ (the host
      * wants the device back: someone is unbinding vfio-pci, and the kernel waits, asking again every 10 s) is
-     * reported at a bounded rate: this machine has no hot-plug slot to take the device out through, so the host
-     * gets it when the VMM ends. A device or kernel without one of them just goes without.
+     * relayed as an unplug request when the function sits in a hot-plug slot (its attention button pressed, as
+     * QEMU does), and reported at a bounded rate either way: on the root bus the host gets it when the VMM ends. A
+     * device or kernel without one of them just goes without.
      */
     private void watchHostSignals(VfioPciDevice dev, PollLoop loop, RunningGuest guest, List<AutoCloseable> undo) {
         RateLimitedLog requests = RateLimitedLog.standard(guest::report);
         watch(dev, VfioAbi.VFIO_PCI_ERR_IRQ_INDEX, loop, undo, () -> guest.hostError("virt: " + id + ": host "
                 + options.host() + " reported an uncorrectable error (AER); the guest is stopped. QMP's cont runs "
                 + "it again, quit ends the VMM"));
-        watch(dev, VfioAbi.VFIO_PCI_REQ_IRQ_INDEX, loop, undo, () -> requests.report("virt: " + id
-                + ": the host asks for " + options.host() + " back (its vfio-pci driver is being unbound); this "
-                + "machine cannot unplug it, so the host gets it when the VMM ends"));
+        watch(dev, VfioAbi.VFIO_PCI_REQ_IRQ_INDEX, loop, undo, () -> {
+            boolean asked = place.requestUnplug();
+            requests.report("virt: " + id + ": the host asks for " + options.host() + " back (its vfio-pci driver is "
+                    + "being unbound); " + (asked ? "the guest is asked to unplug it (attention button)"
+                            : "it is on the root bus, which cannot unplug it, so the host gets it when the VMM ends"));
+        });
     }
 
     private static void watch(VfioPciDevice dev, int index, PollLoop loop, List<AutoCloseable> undo, Runnable then) {
@@ -215,6 +207,6 @@ public final class VfioPciFunction implements LiveDevice {
 
     @Override
     public String toString() {
-        return String.format("%s: 00:%02x.%x <- host %s", id, slot, fn, options.host());
+        return id + ": " + place.address() + " <- host " + options.host();
     }
 }
