@@ -45,7 +45,7 @@ class OptionErrorsTest {
 
     @Test
     void unknownDeviceTypeListsKnownOnes() {
-        usageError("unknown device type 'nope'; known types: platform-stub, vfio-amba, vfio-pci, vfio-platform", "-kernel", kernel, "-device", "nope,x=1");
+        usageError("unknown device type 'nope'; known types: pcie-root-port, platform-stub, vfio-amba, vfio-pci, vfio-platform", "-kernel", kernel, "-device", "nope,x=1");
     }
 
     @Test

@@ -77,7 +77,7 @@ class PluginJarTest {
         TestPluginJar.build(dir.resolve("build"), dir.resolve("plugins"));
         MainHarness.Run r = MainHarness.run("-kernel", MainHarness.dummyKernel(dir).toString(), "-device", "test-widget");
         assertEquals(2, r.status(), r.toString());
-        assertTrue(r.err().contains("unknown device type 'test-widget'; known types: platform-stub, vfio-amba, vfio-pci, vfio-platform"), r.toString());
+        assertTrue(r.err().contains("unknown device type 'test-widget'; known types: pcie-root-port, platform-stub, vfio-amba, vfio-pci, vfio-platform"), r.toString());
         assertFalse(r.err().contains("\tat "), r.toString());
     }
 

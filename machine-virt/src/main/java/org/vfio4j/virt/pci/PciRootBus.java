@@ -6,6 +6,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 
 import org.eclipse.jdt.annotation.Nullable;
@@ -24,6 +25,10 @@ import jakarta.inject.Inject;
  * 00:01.0, as it does on QEMU; {@code addr=SLOT.FN} places a device, several functions sharing a device
  * number behind a {@code multifunction=on} function 0. The ECAM dispatch reads a lock-free array indexed by
  * devfn, so a vCPU never waits on it.
+ *
+ * <p>Buses behind root ports are reached through the ports present ({@link #attachBridge}): an access to bus N
+ * goes to the port whose secondary bus the guest numbered N. Root ports are registered by id as they are created,
+ * so a later {@code -device ...,bus=ID} or {@code device_add} finds the slot it names.
  */
 public final class PciRootBus {
     /** Device numbers on a bus. */
@@ -39,9 +44,14 @@ public final class PciRootBus {
     /** Device numbers whose function 0 was claimed with {@code multifunction=on}. */
     private final Set<Integer> multifunction = new HashSet<>();
     private final Ecam ecam = new Ecam(this);
+    private final List<PcieRootPort> bridges = new CopyOnWriteArrayList<>();
+    private final Map<String, PcieRootPort> ports = new HashMap<>();
 
-    /** One function present on the bus: its address, the id of the device that claimed it, the function. */
-    public record Present(int slot, int fn, String id, PciFunction function) {
+    /**
+     * One function present on the bus: its address, the id of the device that claimed it, the function, and for a
+     * root port the port (whose secondary bus and slot QMP's {@code query-pci} shows).
+     */
+    public record Present(int slot, int fn, String id, PciFunction function, @Nullable PcieRootPort port) {
     }
 
     @Inject
@@ -144,16 +154,53 @@ public final class PciRootBus {
         for (int devfn = 0; devfn < SLOTS * FUNCTIONS; devfn++) {
             PciFunction f = present.get(devfn);
             if (f != null) {
-                out.add(new Present(devfn >>> 3, devfn & 7, owners.getOrDefault(devfn, ""), f));
+                String owner = owners.getOrDefault(devfn, "");
+                out.add(new Present(devfn >>> 3, devfn & 7, owner, f, ports.get(owner)));
             }
         }
         return out;
     }
 
+    /** Registers root port {@code port} under its id, refusing a second port with the same chassis and slot. */
+    synchronized void registerPort(PcieRootPort port) throws DeviceException {
+        for (PcieRootPort p : ports.values()) {
+            if (p.chassis() == port.chassis() && p.slot() == port.slot()) {
+                throw new DeviceException(port.id() + ": chassis=" + port.chassis() + ",slot=" + port.slot()
+                        + " is already " + p.id() + "'s; give each pcie-root-port its own slot number");
+            }
+        }
+        ports.put(port.id(), port);
+    }
+
+    /** The root port with id {@code id}, or null. */
+    public synchronized @Nullable PcieRootPort rootPort(String id) {
+        return ports.get(id);
+    }
+
+    /** The ids of the root ports, for a message naming them. */
+    public synchronized Set<String> rootPortIds() {
+        return new java.util.TreeSet<>(ports.keySet());
+    }
+
+    /** Makes the buses behind {@code port} reachable through ECAM until the returned handle is closed. */
+    AutoCloseable attachBridge(PcieRootPort port) {
+        bridges.add(port);
+        return () -> bridges.remove(port);
+    }
+
     /** The function an ECAM offset addresses, or null when none answers there. */
     @Nullable PciFunction function(long ecamOffset) {
-        long bus = ecamOffset >>> 20;
+        int bus = (int) (ecamOffset >>> 20);
         int devfn = (int) (ecamOffset >>> 12) & 0xff;
-        return bus == 0 ? present.get(devfn) : null;
+        if (bus == 0) {
+            return present.get(devfn);
+        }
+        for (PcieRootPort p : bridges) {
+            PciFunction f = p.downstream(bus, devfn);
+            if (f != null) {
+                return f;
+            }
+        }
+        return null;
     }
 }

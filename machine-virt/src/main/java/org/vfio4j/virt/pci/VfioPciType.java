@@ -14,13 +14,15 @@ import org.vfio4j.virt.device.DeviceException;
 import org.vfio4j.virt.device.DeviceProps;
 import org.vfio4j.virt.device.DeviceType;
 import org.vfio4j.virt.device.PropertySpec;
+import org.vfio4j.virt.run.RunControl;
 
 import jakarta.inject.Inject;
 
 /**
  * {@code -device vfio-pci,host=BDF[,rombar=0|1][,x-no-mmap=on][,x-intx=off][,x-intx-mmap-timeout-ms=N]
- * [,iommufd=ID[,fd=N]][,addr=SLOT[.FN]][,multifunction=on]}: a host PCI function bound to vfio-pci, given to
- * the guest at {@code addr} or the next free device number of the PCIe root bus (QEMU's {@code vfio-pci}). With {@code iommufd=} it joins that
+ * [,iommufd=ID[,fd=N]][,addr=SLOT[.FN]][,multifunction=on][,bus=ID]}: a host PCI function bound to vfio-pci, given to
+ * the guest at {@code addr} or the next free device number of the PCIe root bus (QEMU's {@code vfio-pci}), or in the
+ * hot-plug slot of the {@code pcie-root-port} {@code bus=} names. With {@code iommufd=} it joins that
  * {@code -object iommufd} through its cdev (opened here, or handed in as {@code fd=}) instead of the
  * guest's VFIO container.
  *
@@ -38,20 +40,23 @@ public final class VfioPciType implements DeviceType {
     private final MachineConfig config;
     private final HostChecks checks;
     private final ManagedHosts managed;
+    private final RunControl control;
     /** Host BDF → the id of the device that has it. */
     private final Map<String, String> assigned = new HashMap<>();
 
     @Inject
-    VfioPciType(PciRootBus bus, PcieHost host, MachineConfig config, ManagedHosts managed) {
-        this(bus, host, config, HostChecks.system(), managed);
+    VfioPciType(PciRootBus bus, PcieHost host, MachineConfig config, ManagedHosts managed, RunControl control) {
+        this(bus, host, config, HostChecks.system(), managed, control);
     }
 
-    VfioPciType(PciRootBus bus, PcieHost host, MachineConfig config, HostChecks checks, ManagedHosts managed) {
+    VfioPciType(PciRootBus bus, PcieHost host, MachineConfig config, HostChecks checks, ManagedHosts managed,
+            RunControl control) {
         this.bus = bus;
         this.host = host;
         this.config = config;
         this.checks = checks;
         this.managed = managed;
+        this.control = control;
     }
 
     @Override
@@ -81,6 +86,8 @@ public final class VfioPciType implements DeviceType {
                 PropertySpec.string("addr", "the device number on the root bus, and the function: SLOT[.FN] in hex "
                         + "(05, 05.1); the first free device number when not given", null),
                 PropertySpec.bool("multifunction", "at function 0: further functions share its device number", false),
+                PropertySpec.string("bus", "the id of the pcie-root-port whose hot-plug slot the function goes in "
+                        + "(pcie.0, the root bus, when not given)", null),
                 PropertySpec.bool("x-managed", "bind the device's IOMMU group to vfio-pci at start and give it back "
                         + "to its drivers at exit", false),
                 PropertySpec.string("iommufd", "join the -object iommufd with this id through the device's cdev "
@@ -135,9 +142,62 @@ public final class VfioPciType implements DeviceType {
         }
         int[] addr = addr(id, props.stringOrNull("addr"));
         boolean multi = props.bool("multifunction");
-        int devfn = bus.claim(id, addr[0], addr[1], multi);
+        PcieRootPort port = rootPort(id, props.stringOrNull("bus"), addr, multi);
+        if (port == null) {
+            int devfn = bus.claim(id, addr[0], addr[1], multi);
+            assigned.put(bdf, id);
+            return new VfioPciFunction(id, options, group, PciPlacement.rootBus(bus, devfn, multi && addr[1] == 0),
+                    host);
+        }
+        VfioPciFunction f = new VfioPciFunction(id, options, group, port.placement(0), host);
+        port.plug(f, () -> {
+            synchronized (this) {
+                assigned.remove(bdf);
+            }
+            control.deviceDeleted(id);
+        });
         assigned.put(bdf, id);
-        return new VfioPciFunction(id, options, group, devfn, multi && addr[1] == 0, bus, host);
+        return new InSlot(id, f.toString());
+    }
+
+    /** A function in a root port's slot, which the port starts and stops; the machine's list only names it. */
+    private static final class InSlot implements Device {
+        private final String id;
+        private final String description;
+
+        InSlot(String id, String description) {
+            this.id = id;
+            this.description = description;
+        }
+
+        @Override
+        public String id() {
+            return id;
+        }
+
+        @Override
+        public String toString() {
+            return description;
+        }
+    }
+
+    /** The root port {@code bus=} names, or null for the root bus; behind a port the function is device 0. */
+    private @Nullable PcieRootPort rootPort(String id, @Nullable String busId, int[] addr, boolean multi)
+            throws DeviceException {
+        if (busId == null || busId.equals(PciHotplug.ROOT_BUS)) {
+            return null;
+        }
+        PcieRootPort port = bus.rootPort(busId);
+        if (port == null) {
+            throw new DeviceException(id + ": bus=" + busId + ": no pcie-root-port has id=" + busId
+                    + (bus.rootPortIds().isEmpty() ? "; add -device pcie-root-port,id=" + busId + ",chassis=1,slot=1 "
+                            + "before it" : "; the root ports are " + bus.rootPortIds()));
+        }
+        if (addr[0] > 0 || addr[1] > 0 || multi) {
+            throw new DeviceException(id + ": behind " + busId + " the function is device 0, function 0 (a root "
+                    + "port's slot holds one device); drop addr= and multifunction=");
+        }
+        return port;
     }
 
     /** QEMU's {@code addr=SLOT[.FN]}, both hex (an optional 0x each): {slot, fn}; {-1, 0} when not given. */

@@ -74,6 +74,10 @@ public final class RunControl {
         record PowerDown() implements Event {
         }
 
+        /** Device {@code id} was taken out of its hot-plug slot and released ({@code DEVICE_DELETED}). */
+        record DeviceDeleted(String id) implements Event {
+        }
+
         /** The run ended ({@code SHUTDOWN}); {@code outcome} says how and why. */
         record Shutdown(RunOutcome outcome) implements Event {
         }
@@ -298,6 +302,11 @@ public final class RunControl {
             parked--;
         }
         return status == Status.RUNNING && !resetting;
+    }
+
+    /** Tells the listeners that device {@code id} has been unplugged and released. */
+    public void deviceDeleted(String id) {
+        tell(new Event.DeviceDeleted(id));
     }
 
     private void tell(Event e) {
