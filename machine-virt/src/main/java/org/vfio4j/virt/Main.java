@@ -16,6 +16,7 @@ import org.vfio4j.virt.fdt.FdtWriter;
 import org.vfio4j.virt.inject.VirtModules;
 import org.vfio4j.virt.plugin.PluginJars;
 import org.vfio4j.virt.pci.ManagedHosts;
+import org.vfio4j.virt.pci.PciHotplug;
 import org.vfio4j.virt.pci.PciRootBus;
 import org.vfio4j.virt.qmp.QmpServer;
 import org.vfio4j.virt.run.RunControl;
@@ -150,6 +151,7 @@ public final class Main {
         }
         if (qmp != null) {
             qmp.pciBus(injector.getInstance(PciRootBus.class));
+            qmp.hotplug(injector.getInstance(PciHotplug.class));
             qmp.awaitFirstClients();   // wait=on: the guest starts once a client is there
         }
         return injector.getInstance(MachineRunner.class).run(machine, dtb, out, err);

@@ -55,7 +55,7 @@ public final class DeviceRegistry {
     }
 
     /** Checks and types the properties of {@code spec} against its type. */
-    public DeviceProps props(DeviceSpec spec) throws DeviceException {
+    public synchronized DeviceProps props(DeviceSpec spec) throws DeviceException {
         DeviceType type = type(spec.type());
         Map<String, PropertySpec> accepted = new LinkedHashMap<>();
         accepted.put(ID.name(), ID);
@@ -119,8 +119,18 @@ public final class DeviceRegistry {
         return typeName + "." + n;
     }
 
+    /** Whether a device in the machine has id {@code id}. */
+    public synchronized boolean has(String id) {
+        return ids.contains(id);
+    }
+
+    /** Frees the id of a device that has left the machine (unplugged), so a later device may have it. */
+    public synchronized void release(String id) {
+        ids.remove(id);
+    }
+
     /** Creates the device for one {@code -device} option. */
-    public Device create(DeviceSpec spec) throws DeviceException {
+    public synchronized Device create(DeviceSpec spec) throws DeviceException {
         DeviceProps props = props(spec);
         return type(spec.type()).create(props);
     }

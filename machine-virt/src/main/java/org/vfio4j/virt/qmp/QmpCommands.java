@@ -9,7 +9,11 @@ import java.util.Set;
 import org.eclipse.jdt.annotation.Nullable;
 import org.vfio4j.pci.BarSpace;
 import org.vfio4j.pci.GuestBar;
+import org.vfio4j.virt.device.DeviceException;
+import org.vfio4j.virt.pci.PciFunction;
+import org.vfio4j.virt.pci.PciHotplug;
 import org.vfio4j.virt.pci.PciRootBus;
+import org.vfio4j.virt.pci.PcieRootPort;
 import org.vfio4j.virt.run.RunControl;
 import org.vfio4j.virt.run.RunOutcome;
 
@@ -37,12 +41,14 @@ final class QmpCommands {
         Result handle(Map<String, Object> args) throws QmpError, InterruptedException;
     }
 
-    private record Command(Set<String> params, Set<String> required, Handler handler) {
+    /** {@code params} null: any argument is taken (QEMU's {@code device_add} passes the rest to the device). */
+    private record Command(@Nullable Set<String> params, Set<String> required, Handler handler) {
     }
 
     private final Map<String, Command> table = new LinkedHashMap<>();
     private final RunControl control;
     private volatile @Nullable PciRootBus pci;
+    private volatile @Nullable PciHotplug hotplug;
 
     QmpCommands(RunControl control, @Nullable String name) {
         this.control = control;
@@ -76,15 +82,70 @@ final class QmpCommands {
             return new Result(Map.of(), control::powerdown);
         });
         add("quit", Set.of(), Set.of(), args -> new Result(Map.of(), () -> control.finish(RunOutcome.quit())));
+        add("device_add", null, Set.of("driver"), this::deviceAdd);
+        add("device_del", Set.of("id"), Set.of("id"), this::deviceDel);
     }
 
-    private void add(String name, Set<String> params, Set<String> required, Handler handler) {
+    /** {@code device_add}: the arguments are the device's properties, as {@code -device} takes them. */
+    private Result deviceAdd(Map<String, Object> args) throws QmpError {
+        PciHotplug h = hotplug;
+        if (h == null) {
+            throw QmpError.generic("The machine is not assembled yet; add the device once it is");
+        }
+        if (!(args.get("driver") instanceof String driver)) {
+            throw QmpError.generic("Invalid parameter type for 'driver', expected: string");
+        }
+        Map<String, String> props = new LinkedHashMap<>();
+        for (Map.Entry<String, Object> e : args.entrySet()) {
+            Object v = e.getValue();
+            if (e.getKey().equals("driver")) {
+                continue;
+            }
+            if (v instanceof Map || v instanceof List || v == null) {
+                throw QmpError.generic("Invalid parameter type for '" + e.getKey() + "', expected: a string, "
+                        + "number or boolean");
+            }
+            props.put(e.getKey(), v instanceof Boolean b ? (b ? "on" : "off") : v.toString());
+        }
+        try {
+            h.add(driver, props);
+        } catch (DeviceException e) {
+            throw QmpError.generic(e.getMessage());
+        }
+        return Result.of(Map.of());
+    }
+
+    /** {@code device_del}: returns at once; {@code DEVICE_DELETED} follows once the guest has let go. */
+    private Result deviceDel(Map<String, Object> args) throws QmpError {
+        PciHotplug h = hotplug;
+        if (!(args.get("id") instanceof String id)) {
+            throw QmpError.generic("Invalid parameter type for 'id', expected: string");
+        }
+        if (h == null) {
+            throw QmpError.deviceNotFound("Device '" + id + "' not found");
+        }
+        try {
+            h.delete(id);
+        } catch (PciHotplug.NotFound e) {
+            throw QmpError.deviceNotFound(e.getMessage());
+        } catch (DeviceException e) {
+            throw QmpError.generic(e.getMessage());
+        }
+        return Result.of(Map.of());
+    }
+
+    private void add(String name, @Nullable Set<String> params, Set<String> required, Handler handler) {
         table.put(name, new Command(params, required, handler));
     }
 
     /** The machine's PCIe root bus, once it is built: {@code query-pci} lists no device before. */
     void pciBus(PciRootBus bus) {
         this.pci = bus;
+    }
+
+    /** The machine's hot-plug, once it is built: {@code device_add} and {@code device_del} fail before. */
+    void hotplug(PciHotplug h) {
+        this.hotplug = h;
     }
 
     /** Whether {@code name} is a command here. */
@@ -98,8 +159,9 @@ final class QmpCommands {
         if (c == null) {
             throw QmpError.commandNotFound("The command " + name + " has not been found");
         }
+        Set<String> params = c.params();
         for (String key : args.keySet()) {
-            if (!c.params().contains(key)) {
+            if (params != null && !params.contains(key)) {
                 throw QmpError.generic("Parameter '" + key + "' is unexpected");
             }
         }
@@ -152,11 +214,43 @@ final class QmpCommands {
     }
 
     private static Map<String, Object> pciDevice(PciRootBus.Present p) {
-        var f = p.function();
+        Map<String, Object> d = pciDevice(0, p.slot(), p.fn(), p.id(), p.function());
+        PcieRootPort port = p.port();
+        PcieRootPort.Bridge b = port == null ? null : port.bridge();
+        if (b != null) {
+            Map<String, Object> bus = new LinkedHashMap<>();
+            bus.put("number", b.secondary());
+            bus.put("secondary", b.secondary());
+            bus.put("subordinate", b.subordinate());
+            bus.put("io_range", range(b.io()));
+            bus.put("memory_range", range(b.memory()));
+            bus.put("prefetchable_range", range(b.prefetchable()));
+            List<Map<String, Object>> behind = new ArrayList<>();
+            PciFunction child = b.child();
+            if (child != null) {
+                String childId = b.childId();
+                behind.add(pciDevice(b.secondary(), 0, 0, childId == null ? "" : childId, child));
+            }
+            Map<String, Object> bridge = new LinkedHashMap<>();
+            bridge.put("bus", bus);
+            bridge.put("devices", behind);
+            d.put("pci_bridge", bridge);
+        }
+        return d;
+    }
+
+    private static Map<String, Object> range(long[] baseLimit) {
+        Map<String, Object> r = new LinkedHashMap<>();
+        r.put("base", baseLimit[0]);
+        r.put("limit", baseLimit[1]);
+        return r;
+    }
+
+    private static Map<String, Object> pciDevice(int busNumber, int slot, int fn, String qdevId, PciFunction f) {
         Map<String, Object> d = new LinkedHashMap<>();
-        d.put("bus", 0);
-        d.put("slot", p.slot());
-        d.put("function", p.fn());
+        d.put("bus", busNumber);
+        d.put("slot", slot);
+        d.put("function", fn);
         d.put("class_info", Map.of("class", f.configRead(0x0a, 2) & 0xffff));
         Map<String, Object> id = new LinkedHashMap<>();
         id.put("device", f.configRead(0x02, 2) & 0xffff);
@@ -169,7 +263,7 @@ final class QmpCommands {
             d.put("irq", f.configRead(0x3c, 1) & 0xff);
         }
         d.put("irq_pin", pin);
-        d.put("qdev_id", p.id());
+        d.put("qdev_id", qdevId);
         List<Map<String, Object>> regions = new ArrayList<>();
         List<GuestBar> bars;
         try {

@@ -26,6 +26,11 @@ final class QmpError extends Exception {
         return new QmpError("CommandNotFound", desc);
     }
 
+    /** {@code DeviceNotFound}: no device has the id given. */
+    static QmpError deviceNotFound(String desc) {
+        return new QmpError("DeviceNotFound", desc);
+    }
+
     String errorClass() {
         return errorClass;
     }

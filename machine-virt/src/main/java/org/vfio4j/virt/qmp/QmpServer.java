@@ -25,6 +25,7 @@ import java.util.function.Consumer;
 import org.eclipse.jdt.annotation.Nullable;
 import org.vfio4j.virt.ControlOptions.QmpSocket;
 import org.vfio4j.virt.UsageException;
+import org.vfio4j.virt.pci.PciHotplug;
 import org.vfio4j.virt.pci.PciRootBus;
 import org.vfio4j.virt.run.RunControl;
 import org.vfio4j.virt.run.RunOutcome;
@@ -120,6 +121,11 @@ public final class QmpServer implements AutoCloseable {
         commands.pciBus(bus);
     }
 
+    /** Gives {@code device_add} and {@code device_del} the machine's hot-plug once the machine is assembled. */
+    public void hotplug(PciHotplug hotplug) {
+        commands.hotplug(hotplug);
+    }
+
     /** The number of clients connected now, on all sockets. */
     public int clients() {
         return sessions.size();
@@ -193,11 +199,20 @@ public final class QmpServer implements AutoCloseable {
             case RunControl.Event.Resumed r -> event("RESUME", null);
             case RunControl.Event.Reset r -> event("RESET", shutdownData(r.outcome()));
             case RunControl.Event.PowerDown p -> event("POWERDOWN", null);
+            case RunControl.Event.DeviceDeleted d -> event("DEVICE_DELETED", deletedData(d.id()));
             case RunControl.Event.Shutdown s -> event("SHUTDOWN", shutdownData(s.outcome()));
         };
         for (QmpSession s : sessions) {
             s.event(json);
         }
+    }
+
+    /** QEMU's {@code DEVICE_DELETED} data: the id and the device's path in the QOM tree. */
+    private static Map<String, Object> deletedData(String id) {
+        Map<String, Object> data = new LinkedHashMap<>();
+        data.put("device", id);
+        data.put("path", "/machine/peripheral/" + id);
+        return data;
     }
 
     private static Map<String, Object> shutdownData(RunOutcome outcome) {

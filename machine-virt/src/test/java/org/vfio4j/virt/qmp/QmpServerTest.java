@@ -36,13 +36,22 @@ import org.junit.jupiter.api.io.TempDir;
 import org.vfio4j.virt.ControlOptions.QmpSocket;
 import org.vfio4j.pci.BarSpace;
 import org.vfio4j.pci.GuestBar;
+import org.vfio4j.virt.CommandLine;
+import org.vfio4j.virt.MachineConfig;
 import org.vfio4j.virt.UsageException;
+import org.vfio4j.virt.device.DeviceRegistry;
+import org.vfio4j.virt.device.DeviceSpec;
+import org.vfio4j.virt.inject.VirtModules;
 import org.vfio4j.virt.pci.PciFunction;
+import org.vfio4j.virt.pci.PciHotplug;
 import org.vfio4j.virt.pci.PciRootBus;
+import org.vfio4j.virt.run.Preboot;
 import org.vfio4j.virt.run.RunControl;
 import org.vfio4j.virt.run.RunOutcome;
 
 import com.fasterxml.jackson.jr.ob.JSON;
+import com.google.inject.Guice;
+import com.google.inject.Injector;
 
 /** The QMP server on a real UNIX socket, driven by a client written here: the protocol and the bad clients. */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
@@ -223,6 +232,42 @@ class QmpServerTest {
                     "prefetch", false, "mem_type_64", true), Map.of("bar", 2, "type", "io", "address",
                     new java.math.BigInteger("18446744073709551615"), "size", 32)), d.get("regions"),
                     "an I/O BAR that does not decode has QEMU's unmapped address, the uint64 all ones");
+        }
+    }
+
+    @Test
+    void deviceAddAndDeviceDelGiveQemusAnswersAndAFailedAddLeavesItsIdFree() throws Exception {
+        Path p = dir.resolve("vm.qmp");
+        RunControl control = new RunControl(false);
+        QmpServer s = server(control, p);
+        MachineConfig config = CommandLine.parse(new String[] {"-kernel", dir.resolve("Image").toString()}).config();
+        Injector injector = Guice.createInjector(VirtModules.machine(config, Preboot.onDemand(config), control,
+                List.of()));
+        injector.getInstance(DeviceRegistry.class).create(DeviceSpec.parse("pcie-root-port,id=rp1,chassis=1,slot=1"));
+        String nvme = "{\"execute\":\"device_add\",\"arguments\":{\"driver\":\"vfio-pci\",\"host\":\"0000:7f:1f.7\","
+                + "\"id\":\"hp0\"";
+        try (Client c = new Client(p).negotiated()) {
+            assertTrue(desc(c.reply(nvme + ",\"bus\":\"rp1\"}}")).contains("not assembled"), "before the machine is");
+            s.hotplug(injector.getInstance(PciHotplug.class));
+            assertEquals("Bus 'pcie.0' does not support hotplugging; add it with bus= one of [rp1]",
+                    desc(c.reply(nvme + "}}")));
+            assertEquals("Bus 'nope' not found; the root ports are [rp1]", desc(c.reply(nvme + ",\"bus\":\"nope\"}}")));
+            assertEquals("Parameter 'driver' is missing", desc(c.reply("{\"execute\":\"device_add\",\"arguments\":"
+                    + "{\"bus\":\"rp1\"}}")));
+            assertTrue(desc(c.reply(nvme + ",\"bus\":\"rp1\",\"x-no-mmap\":{\"a\":1}}}")).startsWith(
+                    "Invalid parameter type for 'x-no-mmap'"));
+            assertTrue(desc(c.reply("{\"execute\":\"device_add\",\"arguments\":{\"driver\":\"platform-stub\","
+                    + "\"bus\":\"rp1\"}}")).contains("can not be hot-plugged"));
+            String refused = desc(c.reply(nvme + ",\"bus\":\"rp1\",\"x-no-mmap\":true}}"));
+            assertTrue(refused.contains("0000:7f:1f.7"), "a host device this machine lacks: " + refused);
+            assertEquals(refused, desc(c.reply(nvme + ",\"bus\":\"rp1\",\"x-no-mmap\":true}}")),
+                    "the same answer again, not a duplicate id");
+            Map<String, Object> unknown = c.reply("{\"execute\":\"device_del\",\"arguments\":{\"id\":\"hp0\"}}");
+            assertEquals("DeviceNotFound", errorClass(unknown));
+            assertEquals("Device 'hp0' not found", desc(unknown));
+            Map<String, Object> port = c.reply("{\"execute\":\"device_del\",\"arguments\":{\"id\":\"rp1\"}}");
+            assertEquals("GenericError", errorClass(port));
+            assertTrue(desc(port).contains("not in a pcie-root-port's slot"), desc(port));
         }
     }
 
