@@ -10,6 +10,10 @@
 #                    address), move it back, rebind the driver and repeat the write/read check (prefix moved-)
 #   vfio4j_flr       then reset the nvme by FLR (reset_method=flr, reset=1) and repeat the write/read check
 #   vfio4j_e1000e    bring the e1000e's interface up and print its carrier once it is up (or after 30 s)
+#   vfio4j_hotplug   before all of the above: say VFIO4J-HOTPLUG-READY, wait (up to 2 min) for an nvme hot-plugged
+#                    into a root port's slot, print where it probed, run the write/read check (prefix hotplug-),
+#                    say VFIO4J-HOTPLUG-IO-DONE, then wait (up to 2 min) for the device to be unplugged again,
+#                    and then for a line on the console (the VMM has said the device is gone by then)
 #   vfio4j_reboot    after the above, reboot (PSCI SYSTEM_RESET) instead of powering off, on every boot
 #   vfio4j_nvme_loop after the above, keep writing and reading the nvme until killed (for the kill -9 test);
 #                    with vfio4j_panic_ms=MS the guest panics MS ms into the loop instead (init exits)
@@ -75,6 +79,40 @@ nvme_io() {
   write_ms=$((t1 - t0))
   read_ms=$((t3 - t2))
 }
+
+# Waits up to ~2 min for path $1 to exist ("present") or to vanish ("absent"), as $2 says.
+await_long() {
+  i=0
+  while [ $i -lt 1200 ]; do
+    if [ -e "$1" ]; then [ "$2" = present ] && return 0; else [ "$2" = absent ] && return 0; fi
+    $b sleep 0.1; i=$((i + 1))
+  done
+  return 1
+}
+
+case "$cmd" in *" vfio4j_hotplug "*)
+  echo "hotplug-slots=$($b ls /sys/bus/pci/slots 2>/dev/null | $b tr '\n' ' ')"
+  echo VFIO4J-HOTPLUG-READY
+  if await_long /dev/nvme0n1 present; then
+    echo "hotplug-probed=$($b basename "$($b readlink -f /sys/class/nvme/nvme0/device)")"
+    before=$(irqs nvme)
+    if nvme_io; then
+      echo "hotplug-write-md5=$($b md5sum < /tmp/pattern | $b cut -d' ' -f1)"
+      echo "hotplug-read-md5=$($b md5sum < /tmp/back | $b cut -d' ' -f1)"
+    fi
+    echo "hotplug-irqs-before=$before"
+    echo "hotplug-irqs-after=$(irqs nvme)"
+    echo VFIO4J-HOTPLUG-IO-DONE
+    if await_long /sys/class/nvme/nvme0 absent; then echo "hotplug-removed=yes"; else echo "hotplug-removed=no"; fi
+    echo VFIO4J-HOTPLUG-AWAIT-LINE
+    read -r line
+  else
+    echo "hotplug-probed=none"
+    for d in /sys/bus/pci/devices/*; do echo "hotplug-pci $($b basename "$d")"; done
+    $b dmesg | $b grep -i -E "pciehp|pcieport|hotplug|0000:01|nvme|slot" | $b sed 's/^/hotplug-dmesg: /'
+    $b grep -i -E "pcie|pciehp|aer" /proc/interrupts | $b sed 's/^/hotplug-irq: /'
+  fi ;;
+esac
 
 case "$cmd" in *" vfio4j_hostile "*) if await /dev/nvme0n1; then
   dev=$($b readlink -f /sys/class/nvme/nvme0/device)
