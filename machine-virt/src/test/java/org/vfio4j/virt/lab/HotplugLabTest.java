@@ -36,8 +36,10 @@ import org.vfio4j.lab.LabTest;
  * {@code DeviceNotFound}; {@code device_add driver=vfio-pci,host=...,bus=rp1}, the guest's {@code pciehp} and nvme
  * driver probe it behind the port, {@code query-pci} lists it there, a write/read-back with O_DIRECT has equal
  * checksums while its MSI-X interrupts count; {@code device_del}, the guest lets go, {@code DEVICE_DELETED}, and
- * the host's nvme driver binds the device again while the VMM still runs; told so on its console, the guest then
- * powers off, {@code SHUTDOWN}, and the VMM exits 0.
+ * the host's nvme driver binds the device again while the VMM still runs. Then the device is added once more and
+ * the host unbinds vfio-pci from it, which VFIO turns into a request to the VMM (REQ): the VMM asks the guest to
+ * unplug it, as QEMU does, a second {@code DEVICE_DELETED} comes and the host's unbind completes. Told so on its
+ * console, the guest then powers off, {@code SHUTDOWN}, and the VMM exits 0.
  *
  * <p>The time from the client's {@code device_add} to the guest's probe, and from {@code device_del} to
  * {@code DEVICE_DELETED} (mostly the five seconds {@code pciehp} waits after an attention button press, in which
@@ -59,8 +61,8 @@ class HotplugLabTest {
         }
     }
 
-    /** The two times one hot-plug round took, in milliseconds. */
-    private record Round(double probe, double delete) {
+    /** The times one hot-plug round took, in milliseconds: to the probe, of which device_add's reply, and to deletion. */
+    private record Round(double probe, double reply, double delete) {
     }
 
     private static List<String> command(String vmm, Path socket) {
@@ -103,6 +105,11 @@ class HotplugLabTest {
                 read(c, said, "QMP: deleted\n", "no DEVICE_DELETED from " + vmm, console);
                 long deleted = System.nanoTime();
                 assertHostHasItBack(host, vmm);
+                host.bindToVfio(LabDevice.NVME);
+                tell(toClient, "again");
+                read(c, said, "QMP: device_add again\n", "the client could not add the nvme again to " + vmm, console);
+                read(vm, console, "hotplug-again=", "the guest on " + vmm + " never probed the nvme again", said);
+                assertHostUnbindIsAnUnplugRequest(host, c, said, vmm, console);
                 try (OutputStream toGuest = vm.getOutputStream()) {
                     tell(toGuest, "end");   // the guest powers off now
                 }
@@ -113,7 +120,9 @@ class HotplugLabTest {
                 assertTrue(said.toString().contains("QMP-HOTPLUG-OK"), said::toString);
                 assertEquals(0, PciGuest.awaitEnd(vm, console), () -> vmm + ":\n" + console);
                 assertGuestUsedAndReleasedIt(console.toString(), vmm + ":\n" + console + "\n--- client\n" + said);
-                return new Round((probed - added) / 1e6, (deleted - deleting) / 1e6);
+                Matcher reply = Pattern.compile("device_add returned in (\\d+) ms").matcher(said);
+                assertTrue(reply.find(), said::toString);
+                return new Round((probed - added) / 1e6, Double.parseDouble(reply.group(1)), (deleted - deleting) / 1e6);
             }
         } finally {
             if (client != null) {
@@ -147,6 +156,26 @@ class HotplugLabTest {
                 + read.output());
     }
 
+    /**
+     * The host unbinds vfio-pci from the device the guest uses: the kernel asks the VMM for it (VFIO's REQ), the
+     * VMM presses the slot's button, the guest lets go, {@code DEVICE_DELETED} follows and the host's unbind, which
+     * waits for the device, completes while the VMM runs on.
+     */
+    private static void assertHostUnbindIsAnUnplugRequest(LabHost host, Process client, StringBuilder said, String vmm,
+            StringBuilder console) throws Exception {
+        Process unbind = new ProcessBuilder("sh", "-c", "echo " + LabDevice.NVME.bdf()
+                + " > /sys/bus/pci/drivers/vfio-pci/unbind").redirectErrorStream(true).start();
+        try {
+            read(client, said, "QMP: deleted again\n", vmm + " did not turn the host's request into an unplug",
+                    console);
+            assertTrue(unbind.waitFor(60, TimeUnit.SECONDS), "the host's unbind still waits after DEVICE_DELETED");
+            assertEquals(0, unbind.exitValue());
+            assertEquals("", host.driver(LabDevice.NVME), "the unbind left the device without a driver");
+        } finally {
+            unbind.destroyForcibly();
+        }
+    }
+
     private static void assertGuestUsedAndReleasedIt(String console, String all) {
         assertTrue(console.matches("(?s).*hotplug-slots=[^\\n]*\\b1\\b.*"), "the guest has no hot-plug slot 1\n" + all);
         assertEquals("0000:01:00.0", value(console, "hotplug-probed"), all);
@@ -157,6 +186,8 @@ class HotplugLabTest {
         long after = Long.parseLong(Objects.requireNonNull(value(console, "hotplug-irqs-after"), all));
         assertTrue(after > before, "the hot-plugged nvme's interrupts did not count\n" + all);
         assertEquals("yes", value(console, "hotplug-removed"), all);
+        assertEquals("0000:01:00.0", value(console, "hotplug-again"), all);
+        assertEquals("yes", value(console, "hotplug-removed-again"), all);
     }
 
     private static String value(String console, String key) {
@@ -169,8 +200,8 @@ class HotplugLabTest {
         Round virt = hotplug("machine-virt", host);
         Round qemu = hotplug("qemu", host);
         System.out.printf(Locale.ROOT, "hot-plug, device_add to the guest's nvme probe (ms): machine-virt %.0f, QEMU "
-                + "%.0f, ratio %.2f; device_del to DEVICE_DELETED (ms): machine-virt %.0f, QEMU %.0f, ratio %.2f%n",
-                virt.probe(), qemu.probe(), virt.probe() / qemu.probe(), virt.delete(), qemu.delete(),
-                virt.delete() / qemu.delete());
+                + "%.0f, ratio %.2f; of which device_add's reply: %.0f, %.0f; device_del to DEVICE_DELETED (ms): "
+                + "machine-virt %.0f, QEMU %.0f, ratio %.2f%n", virt.probe(), qemu.probe(), virt.probe() / qemu.probe(),
+                virt.reply(), qemu.reply(), virt.delete(), qemu.delete(), virt.delete() / qemu.delete());
     }
 }

@@ -12,8 +12,8 @@
 #   vfio4j_e1000e    bring the e1000e's interface up and print its carrier once it is up (or after 30 s)
 #   vfio4j_hotplug   before all of the above: say VFIO4J-HOTPLUG-READY, wait (up to 2 min) for an nvme hot-plugged
 #                    into a root port's slot, print where it probed, run the write/read check (prefix hotplug-),
-#                    say VFIO4J-HOTPLUG-IO-DONE, then wait (up to 2 min) for the device to be unplugged again,
-#                    and then for a line on the console (the VMM has said the device is gone by then)
+#                    say VFIO4J-HOTPLUG-IO-DONE, then wait (up to 2 min each) for the device to be unplugged, to
+#                    come back (hotplug-again=) and to go again, and then for a line on the console
 #   vfio4j_reboot    after the above, reboot (PSCI SYSTEM_RESET) instead of powering off, on every boot
 #   vfio4j_nvme_loop after the above, keep writing and reading the nvme until killed (for the kill -9 test);
 #                    with vfio4j_panic_ms=MS the guest panics MS ms into the loop instead (init exits)
@@ -104,6 +104,10 @@ case "$cmd" in *" vfio4j_hotplug "*)
     echo "hotplug-irqs-after=$(irqs nvme)"
     echo VFIO4J-HOTPLUG-IO-DONE
     if await_long /sys/class/nvme/nvme0 absent; then echo "hotplug-removed=yes"; else echo "hotplug-removed=no"; fi
+    if await_long /dev/nvme0n1 present; then
+      echo "hotplug-again=$($b basename "$($b readlink -f /sys/class/nvme/nvme0/device)")"
+      if await_long /sys/class/nvme/nvme0 absent; then echo "hotplug-removed-again=yes"; fi
+    fi
     echo VFIO4J-HOTPLUG-AWAIT-LINE
     read -r line
   else

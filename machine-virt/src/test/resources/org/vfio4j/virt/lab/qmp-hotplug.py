@@ -9,8 +9,10 @@ It waits for a line "ready" on stdin (the guest is up and watching for the devic
 refused on the root bus and on a bus that does not exist and that device_del of an unknown id is DeviceNotFound,
 then prints "QMP: device_add" and adds the host device into rp1. It waits for "probed" (the guest's nvme driver
 found it), checks query-pci lists it behind the root port, waits for "io-done", prints "QMP: device_del", deletes
-the device, waits for its DEVICE_DELETED event and prints "QMP: deleted"; the guest then powers off and SHUTDOWN
-must follow. It prints QMP-HOTPLUG-OK at the end. Every failure is an exception: a traceback and a non-zero status.
+the device, waits for its DEVICE_DELETED event and prints "QMP: deleted". On "again" it adds the device once more
+and prints "QMP: device_add again"; the test then unbinds vfio-pci on the host, whose request the VMM must turn
+into an unplug, and a second DEVICE_DELETED must come ("QMP: deleted again"). The guest then powers off and
+SHUTDOWN must follow. It prints QMP-HOTPLUG-OK at the end. Every failure is an exception: a traceback and a non-zero status.
 """
 import asyncio
 import sys
@@ -87,6 +89,13 @@ async def main(path, host):
     assert deleted['data']['device'] == 'hp0', deleted
     print("QMP: deleted", flush=True)
     assert behind_root_port(await qmp.execute('query-pci'), 'hp0') is None, "hp0 is still listed"
+
+    await stdin_says('again')
+    await qmp.execute('device_add', {'driver': 'vfio-pci', 'host': host, 'id': 'hp0', 'bus': 'rp1'})
+    print("QMP: device_add again", flush=True)
+    deleted = await next_event(qmp, 'DEVICE_DELETED')   # the host's unbind asks for it: an unplug request
+    assert deleted['data']['device'] == 'hp0', deleted
+    print("QMP: deleted again", flush=True)
 
     shutdown = await next_event(qmp, 'SHUTDOWN')
     assert shutdown['data']['guest'] is True, shutdown
