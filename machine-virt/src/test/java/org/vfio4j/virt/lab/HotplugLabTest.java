@@ -31,15 +31,17 @@ import org.vfio4j.lab.LabTest;
 /**
  * PCIe hot-plug of the lab's nvme, driven by QEMU's own QMP client library ({@code qemu.qmp}) with one script,
  * {@code qmp-hotplug.py}, against machine-virt and against the lab's QEMU 10.0, both started with the same
- * {@code -device pcie-root-port,id=rp1,chassis=1,slot=1} and the PCI test guest watching for a device. On both:
- * {@code device_add} refused on the root bus and on a bus that does not exist, {@code device_del} of an unknown id
- * {@code DeviceNotFound}; {@code device_add driver=vfio-pci,host=...,bus=rp1}, the guest's {@code pciehp} and nvme
- * driver probe it behind the port, {@code query-pci} lists it there, a write/read-back with O_DIRECT has equal
- * checksums while its MSI-X interrupts count; {@code device_del}, the guest lets go, {@code DEVICE_DELETED}, and
+ * {@code -S}, {@code -device pcie-root-port,id=rp1,chassis=1,slot=1} and the PCI test guest watching for a device.
+ * On both: {@code prelaunch} until {@code cont}; {@code device_add} refused on the root bus and on a bus that does
+ * not exist, {@code device_del} of an unknown id {@code DeviceNotFound}; {@code device_add
+ * driver=vfio-pci,host=...,bus=rp1}, the guest's {@code pciehp} and nvme driver probe it behind the port,
+ * {@code query-pci} lists it there, a write/read-back with O_DIRECT has equal checksums while its MSI-X interrupts
+ * count; {@code system_reset}, and the guest boots again with the device in its slot and uses it the same way;
+ * {@code device_del}, the guest lets go, {@code DEVICE_DELETED}, and
  * the host's nvme driver binds the device again while the VMM still runs. Then the device is added once more and
  * the host unbinds vfio-pci from it, which VFIO turns into a request to the VMM (REQ): the VMM asks the guest to
- * unplug it, as QEMU does, a second {@code DEVICE_DELETED} comes and the host's unbind completes. Told so on its
- * console, the guest then powers off, {@code SHUTDOWN}, and the VMM exits 0.
+ * unplug it, as QEMU does, a second {@code DEVICE_DELETED} comes and the host's unbind completes. Then
+ * {@code system_powerdown}: the guest powers off, {@code SHUTDOWN}, and the VMM exits 0.
  *
  * <p>The time from the client's {@code device_add} to the guest's probe, and from {@code device_del} to
  * {@code DEVICE_DELETED} (mostly the five seconds {@code pciehp} waits after an attention button press, in which
@@ -68,7 +70,8 @@ class HotplugLabTest {
     private static List<String> command(String vmm, Path socket) {
         List<String> args = new ArrayList<>(guest.args(List.of("pcie-root-port,id=rp1,chassis=1,slot=1"),
                 "vfio4j_hotplug"));
-        args.addAll(List.of("-qmp", "unix:" + socket + ",server=on,wait=on"));
+        args.remove("-no-reboot");   // system_reset must boot the guest again
+        args.addAll(List.of("-S", "-qmp", "unix:" + socket + ",server=on,wait=on"));
         if (vmm.equals("machine-virt")) {
             return PciGuest.childCommand(PciGuest.LAUNCHER_JVM, args);
         }
@@ -100,6 +103,10 @@ class HotplugLabTest {
                 tell(toClient, "probed");
                 read(vm, console, "VFIO4J-HOTPLUG-IO-DONE", "no I/O on the hot-plugged nvme on " + vmm, said);
                 tell(toClient, "io-done");
+                read(c, said, "QMP: system_reset\n", "the client never reset " + vmm, console);
+                read(vm, console, "VFIO4J-GUEST-MARKER", "the guest did not boot again on " + vmm, said);
+                read(vm, console, "VFIO4J-HOTPLUG-IO-DONE", "no I/O on the nvme after the reset on " + vmm, said);
+                tell(toClient, "io-done");
                 read(c, said, "QMP: device_del\n", "the client never sent device_del to " + vmm, console);
                 long deleting = System.nanoTime();
                 read(c, said, "QMP: deleted\n", "no DEVICE_DELETED from " + vmm, console);
@@ -110,9 +117,8 @@ class HotplugLabTest {
                 read(c, said, "QMP: device_add again\n", "the client could not add the nvme again to " + vmm, console);
                 read(vm, console, "hotplug-again=", "the guest on " + vmm + " never probed the nvme again", said);
                 assertHostUnbindIsAnUnplugRequest(host, c, said, vmm, console);
-                try (OutputStream toGuest = vm.getOutputStream()) {
-                    tell(toGuest, "end");   // the guest powers off now
-                }
+                read(vm, console, "VFIO4J-HOTPLUG-POWER-WAIT", "the guest on " + vmm + " did not see it go", said);
+                tell(toClient, "power");
                 assertTimeoutPreemptively(LIMIT, () -> ConsoleReader.readUntil(c.getInputStream(), said, null));
                 assertTrue(c.waitFor(60, TimeUnit.SECONDS));
                 assertEquals(0, c.exitValue(), () -> "the client failed on " + vmm + ":\n" + said + "\n--- " + vmm
@@ -176,7 +182,24 @@ class HotplugLabTest {
         }
     }
 
+    /**
+     * Both boots used the device: the hot-plugged one at 01:00.0, and after the reset the same device, which stayed
+     * in its slot; each wrote and read back equal data while its interrupts counted. The second boot saw the device
+     * go, come back and go again.
+     */
     private static void assertGuestUsedAndReleasedIt(String console, String all) {
+        int second = console.indexOf("VFIO4J-GUEST-MARKER", console.indexOf("VFIO4J-GUEST-MARKER") + 1);
+        assertTrue(second > 0, "one boot only\n" + all);
+        assertBootUsedIt(console.substring(0, second), all);
+        String after = console.substring(second);
+        assertBootUsedIt(after, all);
+        assertTrue(after.contains("VFIO4J-GUEST-POWER-BUTTON"), "the guest did not see its power button\n" + all);
+        assertEquals("yes", value(after, "hotplug-removed"), all);
+        assertEquals("0000:01:00.0", value(after, "hotplug-again"), all);
+        assertEquals("yes", value(after, "hotplug-removed-again"), all);
+    }
+
+    private static void assertBootUsedIt(String console, String all) {
         assertTrue(console.matches("(?s).*hotplug-slots=[^\\n]*\\b1\\b.*"), "the guest has no hot-plug slot 1\n" + all);
         assertEquals("0000:01:00.0", value(console, "hotplug-probed"), all);
         String written = value(console, "hotplug-write-md5");
@@ -184,10 +207,7 @@ class HotplugLabTest {
         assertEquals(written, value(console, "hotplug-read-md5"), all);
         long before = Long.parseLong(Objects.requireNonNull(value(console, "hotplug-irqs-before"), all));
         long after = Long.parseLong(Objects.requireNonNull(value(console, "hotplug-irqs-after"), all));
-        assertTrue(after > before, "the hot-plugged nvme's interrupts did not count\n" + all);
-        assertEquals("yes", value(console, "hotplug-removed"), all);
-        assertEquals("0000:01:00.0", value(console, "hotplug-again"), all);
-        assertEquals("yes", value(console, "hotplug-removed-again"), all);
+        assertTrue(after > before, "the nvme's interrupts did not count\n" + all);
     }
 
     private static String value(String console, String key) {

@@ -13,7 +13,7 @@
 #   vfio4j_hotplug   before all of the above: say VFIO4J-HOTPLUG-READY, wait (up to 2 min) for an nvme hot-plugged
 #                    into a root port's slot, print where it probed, run the write/read check (prefix hotplug-),
 #                    say VFIO4J-HOTPLUG-IO-DONE, then wait (up to 2 min each) for the device to be unplugged, to
-#                    come back (hotplug-again=) and to go again, and then for a line on the console
+#                    come back (hotplug-again=) and to go again, and then for the power button
 #   vfio4j_reboot    after the above, reboot (PSCI SYSTEM_RESET) instead of powering off, on every boot
 #   vfio4j_nvme_loop after the above, keep writing and reading the nvme until killed (for the kill -9 test);
 #                    with vfio4j_panic_ms=MS the guest panics MS ms into the loop instead (init exits)
@@ -108,8 +108,16 @@ case "$cmd" in *" vfio4j_hotplug "*)
       echo "hotplug-again=$($b basename "$($b readlink -f /sys/class/nvme/nvme0/device)")"
       if await_long /sys/class/nvme/nvme0 absent; then echo "hotplug-removed-again=yes"; fi
     fi
-    echo VFIO4J-HOTPLUG-AWAIT-LINE
-    read -r line
+    # the power button ends it (QMP's system_powerdown); opened before saying so, as evdev keeps only the
+    # events that come while it is open
+    exec 3< /dev/input/event0
+    echo VFIO4J-HOTPLUG-POWER-WAIT
+    # one evdev event is 24 bytes: a timeval (16), type, code, value; KEY_POWER down is EV_KEY 1, 116, 1
+    while :; do
+      ev=$($b dd bs=24 count=1 <&3 2>/dev/null | $b od -An -tx1 | $b tr -d ' \n')
+      case "$ev" in ????????????????????????????????0100740001000000) break ;; esac
+    done
+    echo VFIO4J-GUEST-POWER-BUTTON
   else
     echo "hotplug-probed=none"
     for d in /sys/bus/pci/devices/*; do echo "hotplug-pci $($b basename "$d")"; done

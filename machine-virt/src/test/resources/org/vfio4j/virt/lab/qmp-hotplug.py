@@ -3,16 +3,19 @@
 
     qmp-hotplug.py SOCKET HOST_BDF
 
-Run by HotplugLabTest against machine-virt and against QEMU, both started with the same
+Run by HotplugLabTest against machine-virt and against QEMU, both started with the same -S,
 -device pcie-root-port,id=rp1,chassis=1,slot=1 and the PCI test guest (vfio4j_hotplug); it must pass on both.
-It waits for a line "ready" on stdin (the guest is up and watching for the device), checks that device_add is
-refused on the root bus and on a bus that does not exist and that device_del of an unknown id is DeviceNotFound,
-then prints "QMP: device_add" and adds the host device into rp1. It waits for "probed" (the guest's nvme driver
-found it), checks query-pci lists it behind the root port, waits for "io-done", prints "QMP: device_del", deletes
-the device, waits for its DEVICE_DELETED event and prints "QMP: deleted". On "again" it adds the device once more
-and prints "QMP: device_add again"; the test then unbinds vfio-pci on the host, whose request the VMM must turn
-into an unplug, and a second DEVICE_DELETED must come ("QMP: deleted again"). The guest then powers off and
-SHUTDOWN must follow. It prints QMP-HOTPLUG-OK at the end. Every failure is an exception: a traceback and a non-zero status.
+The test and the script take turns: the script prints "QMP: ..." lines the test waits for, and reads one word
+per step from stdin, which the test writes once the guest's console shows the step done.
+  - prelaunch status, cont, RESUME; "ready": device_add refused on the root bus and on a bus that does not
+    exist, device_del of an unknown id DeviceNotFound; "QMP: device_add", the host device added into rp1
+  - "probed": query-pci lists it behind the root port; "io-done": system_reset, RESET (the device stays in its
+    slot and the guest finds it as it boots)
+  - "io-done" (the second boot's): "QMP: device_del", DEVICE_DELETED, "QMP: deleted"
+  - "again": device_add once more, "QMP: device_add again"; the test unbinds vfio-pci on the host, which the VMM
+    must turn into an unplug: a second DEVICE_DELETED, "QMP: deleted again"
+  - "power": system_powerdown, POWERDOWN, and the guest's SHUTDOWN
+It prints QMP-HOTPLUG-OK at the end. Every failure is an exception: a traceback and a non-zero status.
 """
 import asyncio
 import sys
@@ -66,6 +69,10 @@ def behind_root_port(buses, qdev_id):
 async def main(path, host):
     qmp = QMPClient('lab')
     await qmp.connect(path)
+    status = await qmp.execute('query-status')
+    assert (status['status'], status['running']) == ('prelaunch', False), status
+    await qmp.execute('cont')
+    await next_event(qmp, 'RESUME')
     await stdin_says('ready')
     await fails(qmp, 'GenericError', 'device_add', {'driver': 'vfio-pci', 'host': host, 'id': 'hp0'})
     await fails(qmp, 'GenericError', 'device_add', {'driver': 'vfio-pci', 'host': host, 'id': 'hp0',
@@ -83,6 +90,12 @@ async def main(path, host):
     print(f"QMP: query-pci lists hp0 at {child['bus']:02x}:{child['slot']:02x}.{child['function']}", flush=True)
 
     await stdin_says('io-done')
+    print("QMP: system_reset", flush=True)
+    await qmp.execute('system_reset')
+    reset = await next_event(qmp, 'RESET')
+    assert reset['data'] == {'guest': False, 'reason': 'host-qmp-system-reset'}, reset
+
+    await stdin_says('io-done')
     print("QMP: device_del", flush=True)
     await qmp.execute('device_del', {'id': 'hp0'})
     deleted = await next_event(qmp, 'DEVICE_DELETED')
@@ -97,8 +110,11 @@ async def main(path, host):
     assert deleted['data']['device'] == 'hp0', deleted
     print("QMP: deleted again", flush=True)
 
+    await stdin_says('power')
+    await qmp.execute('system_powerdown')
+    await next_event(qmp, 'POWERDOWN')
     shutdown = await next_event(qmp, 'SHUTDOWN')
-    assert shutdown['data']['guest'] is True, shutdown
+    assert shutdown['data'] == {'guest': True, 'reason': 'guest-shutdown'}, shutdown
     await qmp.disconnect()
     print("QMP-HOTPLUG-OK", flush=True)
 
