@@ -167,6 +167,61 @@ public final class Native {
         return (int) syscall(Sysno.FCNTL, fd, F_DUPFD_CLOEXEC, 3, 0, 0, 0);
     }
 
+    /** socket(2): the new fd, or {@code -errno}. */
+    public static int socket(int domain, int type, int protocol) {
+        return (int) syscall(Sysno.SOCKET, domain, type, protocol, 0, 0, 0);
+    }
+
+    /** bind(2) to the {@code length} bytes of socket address {@code address}: 0 or {@code -errno}. */
+    public static int bind(int fd, MemorySegment address, int length) {
+        long r = syscall(Sysno.BIND, fd, address(address), checked(address, length), 0, 0, 0);
+        Reference.reachabilityFence(address);
+        return (int) r;
+    }
+
+    /** connect(2) to the {@code length} bytes of socket address {@code address}, retried on EINTR: 0 or {@code -errno}. */
+    public static int connect(int fd, MemorySegment address, int length) {
+        long r = restarting(Sysno.CONNECT, fd, address(address), checked(address, length), 0, 0, 0);
+        Reference.reachabilityFence(address);
+        return (int) r;
+    }
+
+    /** sendmsg(2) of the {@code struct msghdr} at {@code message}, retried on EINTR: bytes sent, or {@code -errno}. */
+    public static long sendmsg(int fd, MemorySegment message, int flags) {
+        long r = restarting(Sysno.SENDMSG, fd, address(message), flags, 0, 0, 0);
+        Reference.reachabilityFence(message);
+        return r;
+    }
+
+    /** listen(2): 0 or {@code -errno}. */
+    public static int listen(int fd, int backlog) {
+        return (int) syscall(Sysno.LISTEN, fd, backlog, 0, 0, 0, 0);
+    }
+
+    /** accept4(2) without the peer's address, retried on EINTR: the connection's fd, or {@code -errno}. */
+    public static int accept4(int fd, int flags) {
+        return (int) restarting(Sysno.ACCEPT4, fd, 0, 0, flags, 0, 0);
+    }
+
+    /** recvmsg(2) into the {@code struct msghdr} at {@code message}, retried on EINTR: bytes, or {@code -errno}. */
+    public static long recvmsg(int fd, MemorySegment message, int flags) {
+        long r = restarting(Sysno.RECVMSG, fd, address(message), flags, 0, 0, 0);
+        Reference.reachabilityFence(message);
+        return r;
+    }
+
+    /** send(2) (sendto without an address), retried on EINTR: bytes sent, or {@code -errno}. */
+    public static long send(int fd, MemorySegment buf, long count, int flags) {
+        long r = restarting(Sysno.SENDTO, fd, address(buf), checked(buf, count), flags, 0, 0);
+        Reference.reachabilityFence(buf);
+        return r;
+    }
+
+    /** shutdown(2): 0 or {@code -errno}. */
+    public static int shutdown(int fd, int how) {
+        return (int) syscall(Sysno.SHUTDOWN, fd, how, 0, 0, 0, 0);
+    }
+
     /** ioctl(2) with a pointer argument, retried on EINTR: the ioctl's non-negative result, or {@code -errno}. */
     public static int ioctl(int fd, long request, MemorySegment arg) {
         long r = restarting(Sysno.IOCTL, fd, request, address(arg), 0, 0, 0);

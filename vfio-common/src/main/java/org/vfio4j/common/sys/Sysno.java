@@ -16,7 +16,9 @@ final class Sysno {
             SETPRIORITY = n("setpriority"), GETEUID = n("geteuid"), MEMFD_CREATE = n("memfd_create"),
             FTRUNCATE = n("ftruncate"), UNLINKAT = n("unlinkat"), RT_SIGTIMEDWAIT = n("rt_sigtimedwait"),
             FCNTL = n("fcntl"), PRCTL = n("prctl"), SECCOMP = n("seccomp"), CAPSET = n("capset"),
-            PRLIMIT64 = n("prlimit64");
+            PRLIMIT64 = n("prlimit64"), SOCKET = n("socket"), BIND = n("bind"), LISTEN = n("listen"),
+            ACCEPT4 = n("accept4"), RECVMSG = n("recvmsg"), SENDTO = n("sendto"), SHUTDOWN = n("shutdown"),
+            CONNECT = n("connect"), SENDMSG = n("sendmsg");
 
     private Sysno() {
     }
