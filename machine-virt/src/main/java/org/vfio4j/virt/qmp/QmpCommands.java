@@ -38,7 +38,7 @@ final class QmpCommands {
 
     @FunctionalInterface
     interface Handler {
-        Result handle(Map<String, Object> args) throws QmpError, InterruptedException;
+        Result handle(Map<String, Object> args, QmpFds fds) throws QmpError, InterruptedException;
     }
 
     /** {@code params} null: any argument is taken (QEMU's {@code device_add} passes the rest to the device). */
@@ -52,42 +52,61 @@ final class QmpCommands {
 
     QmpCommands(RunControl control, @Nullable String name) {
         this.control = control;
-        add("qmp_capabilities", Set.of("enable"), Set.of(), args -> Result.of(Map.of()));
-        add("query-commands", Set.of(), Set.of(), args -> Result.of(commandList()));
-        add("query-version", Set.of(), Set.of(), args -> Result.of(version()));
-        add("query-status", Set.of(), Set.of(), args -> Result.of(status()));
-        add("query-pci", Set.of(), Set.of(), args -> Result.of(List.of(pciBus())));
-        add("query-name", Set.of(), Set.of(), args -> Result.of(name == null ? Map.of() : Map.of("name", name)));
-        add("stop", Set.of(), Set.of(), args -> {
+        add("qmp_capabilities", Set.of("enable"), Set.of(), (args, fds) -> Result.of(Map.of()));
+        add("query-commands", Set.of(), Set.of(), (args, fds) -> Result.of(commandList()));
+        add("query-version", Set.of(), Set.of(), (args, fds) -> Result.of(version()));
+        add("query-status", Set.of(), Set.of(), (args, fds) -> Result.of(status()));
+        add("query-pci", Set.of(), Set.of(), (args, fds) -> Result.of(List.of(pciBus())));
+        add("query-name", Set.of(), Set.of(), (args, fds) -> Result.of(name == null ? Map.of() : Map.of("name", name)));
+        add("stop", Set.of(), Set.of(), (args, fds) -> {
             control.pause();
             return Result.of(Map.of());
         });
-        add("cont", Set.of(), Set.of(), args -> {
+        add("cont", Set.of(), Set.of(), (args, fds) -> {
             if (control.status() == RunControl.Status.SHUTDOWN) {
                 throw QmpError.generic("The machine has shut down; it cannot be continued");
             }
             control.resume();
             return Result.of(Map.of());
         });
-        add("system_reset", Set.of(), Set.of(), args -> {
+        add("system_reset", Set.of(), Set.of(), (args, fds) -> {
             if (control.status() == RunControl.Status.SHUTDOWN) {
                 throw QmpError.generic("The machine has shut down; it cannot be reset");
             }
             return new Result(Map.of(), () -> control.finish(RunOutcome.systemReset()));
         });
-        add("system_powerdown", Set.of(), Set.of(), args -> {
+        add("system_powerdown", Set.of(), Set.of(), (args, fds) -> {
             if (control.status() == RunControl.Status.SHUTDOWN) {
                 throw QmpError.generic("The machine has shut down; it has no power button to press");
             }
             return new Result(Map.of(), control::powerdown);
         });
-        add("quit", Set.of(), Set.of(), args -> new Result(Map.of(), () -> control.finish(RunOutcome.quit())));
+        add("quit", Set.of(), Set.of(), (args, fds) -> new Result(Map.of(), () -> control.finish(RunOutcome.quit())));
         add("device_add", null, Set.of("driver"), this::deviceAdd);
-        add("device_del", Set.of("id"), Set.of("id"), this::deviceDel);
+        add("device_del", Set.of("id"), Set.of("id"), (args, fds) -> deviceDel(args));
+        add("getfd", Set.of("fdname"), Set.of("fdname"), (args, fds) -> {
+            fds.name(string(args, "fdname"));
+            return Result.of(Map.of());
+        });
+        add("closefd", Set.of("fdname"), Set.of("fdname"), (args, fds) -> {
+            fds.close(string(args, "fdname"));
+            return Result.of(Map.of());
+        });
     }
 
-    /** {@code device_add}: the arguments are the device's properties, as {@code -device} takes them. */
-    private Result deviceAdd(Map<String, Object> args) throws QmpError {
+    private static String string(Map<String, Object> args, String name) throws QmpError {
+        if (!(args.get(name) instanceof String s)) {
+            throw QmpError.generic("Invalid parameter type for '" + name + "', expected: string");
+        }
+        return s;
+    }
+
+    /**
+     * {@code device_add}: the arguments are the device's properties, as {@code -device} takes them. An {@code fd}
+     * that is a name is the descriptor this client named with {@code getfd}, which the device then owns (a number is
+     * a descriptor the VMM already has, one it inherited).
+     */
+    private Result deviceAdd(Map<String, Object> args, QmpFds fds) throws QmpError {
         PciHotplug h = hotplug;
         if (h == null) {
             throw QmpError.generic("The machine is not assembled yet; add the device once it is");
@@ -107,9 +126,21 @@ final class QmpCommands {
             }
             props.put(e.getKey(), v instanceof Boolean b ? (b ? "on" : "off") : v.toString());
         }
+        String fdName = props.get("fd");
+        Integer taken = null;
+        if (fdName != null && !fdName.isEmpty() && !Character.isDigit(fdName.charAt(0))) {
+            taken = fds.take(fdName);
+            if (taken == null) {
+                throw QmpError.generic("File descriptor named '" + fdName + "' has not been found");
+            }
+            props.put("fd", Integer.toString(taken));
+        }
         try {
             h.add(driver, props);
         } catch (DeviceException e) {
+            if (taken != null) {
+                org.vfio4j.common.sys.Native.close(taken);   // the device never came; its descriptor goes with it
+            }
             throw QmpError.generic(e.getMessage());
         }
         return Result.of(Map.of());
@@ -154,7 +185,7 @@ final class QmpCommands {
     }
 
     /** Runs {@code name} with {@code args}, after checking the arguments against its declaration. */
-    Result execute(String name, Map<String, Object> args) throws QmpError, InterruptedException {
+    Result execute(String name, Map<String, Object> args, QmpFds fds) throws QmpError, InterruptedException {
         Command c = table.get(name);
         if (c == null) {
             throw QmpError.commandNotFound("The command " + name + " has not been found");
@@ -170,7 +201,7 @@ final class QmpCommands {
                 throw QmpError.generic("Parameter '" + key + "' is missing");
             }
         }
-        return c.handler().handle(args);
+        return c.handler().handle(args, fds);
     }
 
     /** The greeting's and {@code query-version}'s {@code version} member. */

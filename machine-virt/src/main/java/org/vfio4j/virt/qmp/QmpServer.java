@@ -150,22 +150,21 @@ public final class QmpServer implements AutoCloseable {
     private Listener listen(Path path, boolean waitForClient) throws UsageException {
         Path abs = path.toAbsolutePath();
         removeStale(abs);
-        ServerSocketChannel ch;
+        UnixSocket ch;
         try {
-            ch = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
-            ch.bind(UnixDomainSocketAddress.of(abs));
-        } catch (IOException | IllegalArgumentException e) {
+            ch = UnixSocket.listen(abs);
+        } catch (IOException e) {
             throw new UsageException("-qmp: cannot listen on " + abs + ": " + e.getMessage()
                     + " (give a path in a directory you may write, under 107 bytes)");
         }
         try {
             Files.setPosixFilePermissions(abs, PosixFilePermissions.fromString("rw-------"));
         } catch (IOException e) {
-            close(ch);
+            ch.close();
             throw new UsageException("-qmp: cannot make " + abs + " private to this user: " + e.getMessage());
         }
         Listener l = new Listener(abs, ch, waitForClient);
-        Thread.ofVirtual().name("qmp-accept").start(l::acceptLoop);
+        Thread.ofPlatform().daemon().name("qmp-accept").start(l::acceptLoop);   // blocks in accept(2)
         return l;
     }
 
@@ -252,23 +251,15 @@ public final class QmpServer implements AutoCloseable {
         }
     }
 
-    private static void close(ServerSocketChannel ch) {
-        try {
-            ch.close();
-        } catch (IOException e) {
-            // a listening socket that will not close has nothing left to release
-        }
-    }
-
     /** One listening socket and the clients it has accepted. */
     private final class Listener {
         final Path path;
-        final ServerSocketChannel channel;
+        final UnixSocket channel;
         final CountDownLatch firstClient = new CountDownLatch(1);
         final boolean waitForClient;
         final Set<QmpSession> mine = ConcurrentHashMap.newKeySet();
 
-        Listener(Path path, ServerSocketChannel channel, boolean waitForClient) {
+        Listener(Path path, UnixSocket channel, boolean waitForClient) {
             this.path = path;
             this.channel = channel;
             this.waitForClient = waitForClient;
@@ -276,11 +267,14 @@ public final class QmpServer implements AutoCloseable {
 
         void acceptLoop() {
             while (!closed) {
-                SocketChannel client;
+                UnixSocket client;
                 try {
                     client = channel.accept();
                 } catch (IOException | RuntimeException e) {
                     break;   // closed under us
+                }
+                if (client == null) {
+                    break;
                 }
                 if (mine.size() >= MAX_CLIENTS) {
                     refuse(client);
@@ -298,20 +292,22 @@ public final class QmpServer implements AutoCloseable {
                 firstClient.countDown();
             }
             firstClient.countDown();   // a close while waiting for the first client releases the waiter
+            channel.close();
         }
 
-        private void refuse(SocketChannel client) {
+        private void refuse(UnixSocket client) {
             String msg = "{\"error\":{\"class\":\"GenericError\",\"desc\":\"" + MAX_CLIENTS
                     + " QMP clients are connected to this socket; try again later\"}}\r\n";
             try (client) {
-                client.write(ByteBuffer.wrap(msg.getBytes(StandardCharsets.US_ASCII)));
+                client.write(msg.getBytes(StandardCharsets.US_ASCII));
             } catch (IOException e) {
                 // the refused client went away first
             }
         }
 
+        /** Wakes the accept loop, which then releases the socket, and removes the path. */
         void close() {
-            QmpServer.close(channel);
+            channel.shutdown();
             try {
                 Files.deleteIfExists(path);
             } catch (IOException e) {

@@ -2,7 +2,6 @@ package org.vfio4j.virt.qmp;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -33,16 +32,18 @@ final class QmpSession {
     static final int OUTBOX = 1024;
     private static final String FLUSHED = "";
 
-    private final SocketChannel channel;
+    private final UnixSocket channel;
+    /** The descriptors this client has handed over. */
+    private final QmpFds fds = new QmpFds();
     private final QmpCommands commands;
     private final Runnable onClose;
     private final ArrayBlockingQueue<String> outbox = new ArrayBlockingQueue<>(OUTBOX + 1);
     private final JsonFramer framer = new JsonFramer();
     private volatile boolean negotiated;
     private volatile boolean closed;
-    private @Nullable Thread writer;
+    private volatile @Nullable Thread writer;
 
-    QmpSession(SocketChannel channel, QmpCommands commands, Runnable onClose) {
+    QmpSession(UnixSocket channel, QmpCommands commands, Runnable onClose) {
         this.channel = channel;
         this.commands = commands;
         this.onClose = onClose;
@@ -51,8 +52,9 @@ final class QmpSession {
     /** Sends the greeting and starts serving the client. */
     void start(String greeting) {
         send(greeting);
-        writer = Thread.ofVirtual().name("qmp-writer").start(this::writeLoop);
-        Thread.ofVirtual().name("qmp-reader").start(this::readLoop);
+        // platform threads: each blocks in the kernel (recvmsg, send), which would hold a virtual thread's carrier
+        writer = Thread.ofPlatform().daemon().name("qmp-writer").start(this::writeLoop);
+        Thread.ofPlatform().daemon().name("qmp-reader").start(this::readLoop);
     }
 
     /** Queues an event for the client, once it has negotiated (QMP sends none before). */
@@ -76,17 +78,16 @@ final class QmpSession {
         close();
     }
 
-    /** Closes the connection at once; the threads end on their own. */
+    /**
+     * Ends the connection at once: the reader wakes and, once the writer has ended too, releases the socket and the
+     * descriptors the client handed over.
+     */
     void close() {
         if (closed) {
             return;
         }
         closed = true;
-        try {
-            channel.close();
-        } catch (IOException e) {
-            // closing a socket whose peer is gone: nothing more to release
-        }
+        channel.shutdown();
         Thread w = writer;
         if (w != null) {
             w.interrupt();
@@ -110,10 +111,7 @@ final class QmpSession {
                 if (m == FLUSHED) {
                     return;
                 }
-                ByteBuffer b = ByteBuffer.wrap((m + "\r\n").getBytes(StandardCharsets.UTF_8));
-                while (b.hasRemaining()) {
-                    channel.write(b);
-                }
+                channel.write((m + "\r\n").getBytes(StandardCharsets.UTF_8));
             }
         } catch (IOException | InterruptedException | RuntimeException e) {
             close();
@@ -122,11 +120,11 @@ final class QmpSession {
 
     private void readLoop() {
         byte[] bytes = new byte[4096];
-        ByteBuffer buf = ByteBuffer.wrap(bytes);
+        java.util.List<Integer> received = UnixSocket.fdList();
         try {
             while (!closed) {
-                buf.clear();
-                int n = channel.read(buf);
+                int n = channel.read(bytes, received);
+                fds.arrived(received);
                 if (n < 0) {
                     break;
                 }
@@ -139,6 +137,7 @@ final class QmpSession {
                         case JsonFramer.Piece.Fatal f -> {
                             reply(false, null, error(QmpError.generic(f.why() + " is not accepted; closing")));
                             closeAfterFlush(1000);
+                            release();
                             return;
                         }
                     }
@@ -150,6 +149,21 @@ final class QmpSession {
             Thread.currentThread().interrupt();
         }
         close();
+        release();
+    }
+
+    /** After the reader: waits for the writer to end, then frees the socket and the client's descriptors. */
+    private void release() {
+        Thread w = writer;
+        if (w != null) {
+            try {
+                w.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        fds.close();
+        channel.close();
     }
 
     private void handle(String json) throws InterruptedException {
@@ -172,6 +186,8 @@ final class QmpSession {
         } catch (QmpError e) {
             reply(hasId, id, error(e));
             return;
+        } finally {
+            fds.commandDone();
         }
         Map<String, @Nullable Object> ok = new LinkedHashMap<>();
         ok.put("return", r.value());
@@ -210,7 +226,7 @@ final class QmpSession {
         }
         QmpCommands.Result r;
         try {
-            r = commands.execute(name, args);
+            r = commands.execute(name, args, fds);
         } catch (RuntimeException e) {
             throw QmpError.generic(name + " failed: " + e.getMessage());
         }
