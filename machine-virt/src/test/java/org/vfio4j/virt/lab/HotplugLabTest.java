@@ -140,13 +140,13 @@ class HotplugLabTest {
         }
     }
 
-    private static void read(Process p, StringBuilder into, String marker, String failure, StringBuilder other) {
+    static void read(Process p, StringBuilder into, String marker, String failure, StringBuilder other) {
         assertTimeoutPreemptively(LIMIT, () -> ConsoleReader.readUntil(p.getInputStream(), into, marker),
                 () -> failure + ":\n" + into + "\n---\n" + other);
         assertTrue(into.toString().contains(marker), () -> failure + " (it ended):\n" + into + "\n---\n" + other);
     }
 
-    private static void tell(OutputStream client, String word) throws java.io.IOException {
+    static void tell(OutputStream client, String word) throws java.io.IOException {
         client.write((word + "\n").getBytes(StandardCharsets.US_ASCII));
         client.flush();
     }
@@ -210,7 +210,7 @@ class HotplugLabTest {
         assertTrue(after > before, "the nvme's interrupts did not count\n" + all);
     }
 
-    private static String value(String console, String key) {
+    static String value(String console, String key) {
         Matcher m = Pattern.compile("(?m)^" + Pattern.quote(key) + "=(\\S*)").matcher(console);
         return m.find() ? m.group(1) : null;
     }

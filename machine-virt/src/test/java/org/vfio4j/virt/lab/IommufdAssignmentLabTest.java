@@ -1,16 +1,20 @@
 package org.vfio4j.virt.lab;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.BufferedReader;
+import java.io.InputStream;
 import java.io.InputStreamReader;
+import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.BeforeAll;
@@ -113,6 +117,91 @@ class IommufdAssignmentLabTest {
             host.sh("chgrp " + was[1] + " /dev/kvm; chmod " + was[0] + " /dev/kvm");
             Files.deleteIfExists(err);
             host.sh("rm -rf " + cp);
+        }
+    }
+
+    /**
+     * Hot-plug into a VMM that cannot open devices: the VMM runs as uid 1000 with no capabilities and its sandbox,
+     * holding only the iommufd it was handed, and a privileged manager ({@code qmp-getfd.py}, QEMU's client
+     * library, as root) opens the nvme's cdev, sends it over the QMP socket with SCM_RIGHTS, names it with
+     * {@code getfd} and adds the device with {@code device_add ...,fd=NAME,iommufd=iommufd0,bus=rp1}. The guest's
+     * driver probes it behind the root port and does its I/O; the power button ends the run.
+     */
+    @Test
+    void aManagerHotPlugsADeviceIntoAnUnprivilegedSandboxedVmmThroughGetfd(LabHost host) throws Exception {
+        host.bindToVfio(LabDevice.NVME);
+        String cdev = host.sh("ls /sys/bus/pci/devices/" + LabDevice.NVME.bdf() + "/vfio-dev").output().trim();
+        assertTrue(cdev.matches("vfio\\d+"), "no cdev for the nvme: " + cdev);
+        String before = host.sh("stat -c '%a %g' /dev/kvm").output();
+        host.sh("chgrp 1000 /dev/kvm && chmod 660 /dev/kvm");
+        Path cp = Files.createTempDirectory("vfio4j-getfd-cp-");
+        Path sockets = Files.createTempDirectory("vfio4j-getfd-sock-");
+        host.sh("chown 1000:1000 " + sockets);
+        Path socket = sockets.resolve("vm.qmp");
+        Path script = cp.resolve("qmp-getfd.py");
+        try (InputStream in = Objects.requireNonNull(getClass().getResourceAsStream("qmp-getfd.py"))) {
+            Files.copy(in, script);
+        }
+        Process vm = null;
+        Process client = null;
+        try {
+            List<String> args = new ArrayList<>(List.of("-object", "iommufd,id=iommufd0,fd=3"));
+            for (String a : guest.args(List.of("pcie-root-port,id=rp1,chassis=1,slot=1"),
+                    "vfio4j_hotplug vfio4j_hotplug_once")) {
+                Path file = Path.of(a);
+                boolean guestFile = a.startsWith("/") && Files.isRegularFile(file);
+                args.add(guestFile ? Files.copy(file, cp.resolve(file.getFileName())).toString() : a);
+            }
+            args.addAll(List.of("-qmp", "unix:" + socket + ",server=on,wait=on"));
+            List<String> cmd = new ArrayList<>(List.of("sh", "-c", "exec 3<>/dev/iommu; exec prlimit "
+                    + "--memlock=unlimited:unlimited -- setpriv --reuid=1000 --regid=1000 --clear-groups "
+                    + "--inh-caps=-all --bounding-set=-all -- \"$@\"", "sh"));
+            cmd.addAll(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                    "--enable-native-access=ALL-UNNAMED"));
+            cmd.addAll(PciGuest.LAUNCHER_JVM);
+            cmd.addAll(List.of("-cp", readableClassPath(host, cp), org.vfio4j.virt.Main.class.getName()));
+            cmd.addAll(args);
+            Process v = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+            vm = v;
+            StringBuilder console = new StringBuilder();
+            StringBuilder said = new StringBuilder();
+            HotplugLabTest.read(v, console, "waiting for", "the VMM did not wait for its manager", said);
+            Process c = new ProcessBuilder("python3", script.toString(), socket.toString(), "/dev/vfio/devices/" + cdev)
+                    .redirectErrorStream(true).start();
+            client = c;
+            HotplugLabTest.read(v, console, "VFIO4J-HOTPLUG-READY", "the guest never got ready", said);
+            String status = Files.readString(Path.of("/proc/" + v.pid() + "/status"));
+            try (OutputStream toClient = c.getOutputStream()) {
+                HotplugLabTest.tell(toClient, "ready");
+                HotplugLabTest.read(c, said, "QMP: device_add\n", "the manager never added the device", console);
+                HotplugLabTest.read(v, console, "VFIO4J-HOTPLUG-IO-DONE", "no I/O on the device handed in", said);
+                HotplugLabTest.tell(toClient, "io-done");
+            }
+            assertTimeoutPreemptively(PciGuest.BOOT_LIMIT, () -> ConsoleReader.readUntil(c.getInputStream(), said, null));
+            assertTrue(c.waitFor(60, TimeUnit.SECONDS));
+            String all = console + "\n--- manager\n" + said;
+            assertEquals(0, c.exitValue(), all);
+            assertTrue(said.toString().contains("QMP-GETFD-OK"), all);
+            assertEquals(0, PciGuest.awaitEnd(v, console), all);
+            assertEquals("0000:01:00.0", HotplugLabTest.value(console.toString(), "hotplug-probed"), all);
+            String written = HotplugLabTest.value(console.toString(), "hotplug-write-md5");
+            assertNotNull(written, all);
+            assertEquals(written, HotplugLabTest.value(console.toString(), "hotplug-read-md5"), all);
+            assertTrue(console.toString().matches("(?s).*through its cdev fd \\d+.*"), all);
+            assertTrue(status.matches("(?s).*\nUid:\\s+1000\\s+1000\\s+1000\\s+1000\n.*"), status);
+            assertTrue(status.contains("\nCapEff:\t0000000000000000\n"), status);
+            assertTrue(status.contains("\nSeccomp:\t2\n"), "the VMM runs sandboxed\n" + status);
+        } finally {
+            if (client != null) {
+                client.destroyForcibly();
+            }
+            if (vm != null) {
+                vm.destroyForcibly();
+                vm.waitFor(60, TimeUnit.SECONDS);
+            }
+            String[] was = before.trim().split("\\s+");
+            host.sh("chgrp " + was[1] + " /dev/kvm; chmod " + was[0] + " /dev/kvm");
+            host.sh("rm -rf " + cp + " " + sockets);
         }
     }
 
