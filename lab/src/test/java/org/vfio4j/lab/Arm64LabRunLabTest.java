@@ -58,4 +58,20 @@ class Arm64LabRunLabTest {
         assertTrue(r.output().contains("--arch wants x86_64 or aarch64, not 'nonsense'"), r.output());
         assertTrue(r.output().contains("launcher=2"), r.output());
     }
+
+    /**
+     * The lab root has a JRE and no JDK, and sees the build host's built checkout: the commands that only run what is
+     * built work there as they are, and one that would build says it needs a JDK.
+     */
+    @Test
+    void theLauncherRunsABuiltCheckoutOnAJreAndRefusesToBuildWithoutAJdk() {
+        LabResult r = run("command -v javac || echo no-javac; cd " + Arm64Shares.repoRoot() + " && unset VFIO4J_NO_BUILD;"
+                + " ./vfio4j virt -version; echo virt=$?; ./vfio4j build 2>&1; echo build=$?");
+        assertEquals(0, r.status(), r.output());
+        assertTrue(r.output().contains("no-javac"), "the lab root has a JDK; this test needs one without\n" + r.output());
+        assertTrue(r.output().contains("vfio4j machine-virt"), r.output());
+        assertTrue(r.output().contains("virt=0"), r.output());
+        assertTrue(r.output().contains("no JDK 25 or newer found"), r.output());
+        assertTrue(r.output().contains("build=2"), r.output());
+    }
 }
