@@ -7,6 +7,7 @@ import java.util.Map;
 
 import org.eclipse.jdt.annotation.Nullable;
 import org.vfio4j.common.sys.Native;
+import org.vfio4j.virt.run.UnixSocket;
 
 /**
  * The file descriptors one QMP client has handed over: those that arrived with its last messages (SCM_RIGHTS), and

@@ -29,6 +29,7 @@ import org.vfio4j.virt.pci.PciHotplug;
 import org.vfio4j.virt.pci.PciRootBus;
 import org.vfio4j.virt.run.RunControl;
 import org.vfio4j.virt.run.RunOutcome;
+import org.vfio4j.virt.run.UnixSocket;
 
 import com.fasterxml.jackson.jr.ob.JSON;
 

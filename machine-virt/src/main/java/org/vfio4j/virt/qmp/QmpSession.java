@@ -10,6 +10,7 @@ import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 import org.eclipse.jdt.annotation.Nullable;
+import org.vfio4j.virt.run.UnixSocket;
 
 import com.fasterxml.jackson.jr.ob.JSON;
 
@@ -184,11 +185,11 @@ final class QmpSession {
         try {
             r = run(msg);
         } catch (QmpError e) {
+            fds.commandDone();   // before the reply: a client that has its answer sees the descriptors gone
             reply(hasId, id, error(e));
             return;
-        } finally {
-            fds.commandDone();
         }
+        fds.commandDone();
         Map<String, @Nullable Object> ok = new LinkedHashMap<>();
         ok.put("return", r.value());
         reply(hasId, id, ok);

@@ -1,4 +1,4 @@
-package org.vfio4j.virt.qmp;
+package org.vfio4j.virt.run;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -18,17 +18,20 @@ import org.vfio4j.common.sys.Native;
  * take the file descriptors the peer sent along (SCM_RIGHTS).
  *
  * <p>Why not {@code java.nio}'s channels: they cannot receive ancillary data, and QMP's {@code getfd} is exactly
- * that, a manager handing the VMM a device's file descriptor over the monitor socket, as libvirt does with QEMU.
+ * that, a manager handing the VMM a device's file descriptor over the monitor socket, as libvirt does with QEMU;
+ * and they cannot send without blocking, which a serial console must ({@link #sendNow}): a client that stops
+ * reading must not stop the guest.
  * Reads and writes block their (platform) thread; {@link #shutdown} wakes a blocked read or accept, and
  * {@link #close} releases the descriptor once its threads are done with it.
  */
-final class UnixSocket implements AutoCloseable {
+public final class UnixSocket implements AutoCloseable {
     private static final int AF_UNIX = 1, SOCK_STREAM = 1, SOCK_CLOEXEC = 0x80000, SHUT_RDWR = 2;
-    private static final int SOL_SOCKET = 1, SCM_RIGHTS = 1, MSG_CMSG_CLOEXEC = 0x4000_0000, MSG_NOSIGNAL = 0x4000;
+    private static final int SOL_SOCKET = 1, SCM_RIGHTS = 1, MSG_CMSG_CLOEXEC = 0x4000_0000, MSG_NOSIGNAL = 0x4000,
+            MSG_DONTWAIT = 0x40;
     /** sun_path's size in {@code struct sockaddr_un}. */
-    static final int PATH_MAX = 108;
+    public static final int PATH_MAX = 108;
     /** File descriptors one read takes at most; the kernel closes what does not fit. */
-    static final int MAX_FDS = 16;
+    public static final int MAX_FDS = 16;
     private static final int BUFFER = 4096;
     /** {@code struct msghdr}: name, namelen, iov, iovlen, control, controllen, flags (64-bit layout). */
     private static final int MSGHDR = 56, IOV = 16, CMSG_HEADER = 16, CONTROL = CMSG_HEADER + 4 * MAX_FDS;
@@ -50,7 +53,7 @@ final class UnixSocket implements AutoCloseable {
     }
 
     /** A socket listening at {@code path} (which must not exist); the message names the path on failure. */
-    static UnixSocket listen(Path path) throws IOException {
+    public static UnixSocket listen(Path path) throws IOException {
         byte[] name = path.toString().getBytes(StandardCharsets.UTF_8);
         if (name.length >= PATH_MAX) {
             throw new IOException("the path is " + name.length + " bytes; a UNIX socket's path has fewer than "
@@ -77,7 +80,7 @@ final class UnixSocket implements AutoCloseable {
     }
 
     /** The next connection; null once this listening socket is shut down. */
-    @Nullable UnixSocket accept() throws IOException {
+    public @Nullable UnixSocket accept() throws IOException {
         int c = Native.accept4(fd, SOCK_CLOEXEC);
         if (c < 0) {
             if (closed) {
@@ -92,7 +95,7 @@ final class UnixSocket implements AutoCloseable {
      * Reads what has arrived into {@code into} (at most its length, and 4 KiB), adding the file descriptors that came
      * with it to {@code fds}: the number of bytes, or -1 at the end of the stream.
      */
-    int read(byte[] into, List<Integer> fds) throws IOException {
+    public int read(byte[] into, List<Integer> fds) throws IOException {
         int want = Math.min(into.length, BUFFER);
         message.fill((byte) 0);
         iov.set(ValueLayout.JAVA_LONG, 0, buffer.address());
@@ -137,7 +140,7 @@ final class UnixSocket implements AutoCloseable {
     }
 
     /** Writes all of {@code bytes}; an IOException when the peer has gone. */
-    void write(byte[] bytes) throws IOException {
+    public void write(byte[] bytes) throws IOException {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment b = a.allocate(Math.max(1, bytes.length));
             MemorySegment.copy(bytes, 0, b, ValueLayout.JAVA_BYTE, 0, bytes.length);
@@ -152,8 +155,21 @@ final class UnixSocket implements AutoCloseable {
         }
     }
 
+    /**
+     * Sends what fits now of {@code length} bytes of {@code bytes} from {@code offset}: the number sent, 0 when the
+     * peer's buffer is full, -1 when the peer has gone.
+     */
+    public int sendNow(byte[] bytes, int offset, int length) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment b = a.allocate(Math.max(1, length));
+            MemorySegment.copy(bytes, offset, b, ValueLayout.JAVA_BYTE, 0, length);
+            long n = Native.send(fd, b, length, MSG_NOSIGNAL | MSG_DONTWAIT);
+            return n >= 0 ? (int) n : n == -Errno.EAGAIN ? 0 : -1;
+        }
+    }
+
     /** Ends both directions: a blocked read or accept returns, writes fail; the descriptor stays open. */
-    void shutdown() {
+    public void shutdown() {
         closed = true;
         Native.shutdown(fd, SHUT_RDWR);
     }
@@ -167,7 +183,7 @@ final class UnixSocket implements AutoCloseable {
     }
 
     /** The received descriptors in {@code fds} closed, for a read whose descriptors nobody takes. */
-    static void closeAll(List<Integer> fds) {
+    public static void closeAll(List<Integer> fds) {
         for (int f : fds) {
             Native.close(f);
         }
@@ -175,7 +191,7 @@ final class UnixSocket implements AutoCloseable {
     }
 
     /** A list for {@link #read}'s descriptors. */
-    static List<Integer> fdList() {
+    public static List<Integer> fdList() {
         return new ArrayList<>();
     }
 }
