@@ -61,8 +61,9 @@ public record CommandLine(MachineConfig config, boolean usage, @Nullable DeviceS
               -sandbox on|off[,x-log-denied=on]  confine the VMM once the machine is set up: no new
                                  privileges, no capabilities, a system-call allowlist (default on)
               -version           print the version and exit
-              -nographic, -serial stdio|mon:stdio  accepted as QEMU spells them: the console is stdio
-            The guest's console is stdin and stdout; on a terminal it is raw (Ctrl-C goes to the guest),
+              -serial stdio|file:PATH|pty|unix:PATH,server=on[,wait=off]|null
+                                 the UART's backend (default stdio; -nographic is accepted, it is the default)
+            On stdio the guest's console is stdin and stdout; on a terminal it is raw (Ctrl-C goes to the guest),
             Ctrl-A x ends the VMM and Ctrl-A h lists the keys.
             """.formatted(Gicv3.maxCpus());
 
@@ -94,6 +95,8 @@ public record CommandLine(MachineConfig config, boolean usage, @Nullable DeviceS
         boolean startPaused = false;
         boolean noReboot = false;
         ControlOptions.Sandboxing sandbox = ControlOptions.Sandboxing.DEFAULT;
+        ControlOptions.Serial serial = ControlOptions.Serial.STDIO;
+        boolean serialGiven = false;
         String name = null;
         Path pidFile = null;
         for (int i = 0; i < args.length; i++) {
@@ -149,7 +152,14 @@ public record CommandLine(MachineConfig config, boolean usage, @Nullable DeviceS
                 }
                 case "-mon" -> monitors.add(v);
                 case "-name" -> name = name(v);
-                case "-serial" -> serial(v);
+                case "-serial" -> {
+                    if (serialGiven) {
+                        throw new UsageException("-serial " + v + ": this machine has one UART, and -serial is already "
+                                + "given; give one -serial");
+                    }
+                    serialGiven = true;
+                    serial = serial(v);
+                }
                 case "-sandbox" -> sandbox = sandbox(v);
                 case "-pidfile" -> pidFile = Path.of(v);
                 case "-smp" -> cpus = smp(v);
@@ -205,7 +215,7 @@ public record CommandLine(MachineConfig config, boolean usage, @Nullable DeviceS
         }
         return new CommandLine(new MachineConfig(ram, cpus, kernel, initrd, append, devices, dump, plugins, backend,
                 iommufds), false,
-                help, new ControlOptions(qmp, startPaused, name, pidFile, noReboot, sandbox), false);
+                help, new ControlOptions(qmp, startPaused, name, pidFile, noReboot, sandbox, serial), false);
     }
 
     private static String idOf(String v) {
@@ -217,12 +227,48 @@ public record CommandLine(MachineConfig config, boolean usage, @Nullable DeviceS
         return "";
     }
 
-    /** {@code -serial}: the one UART's backend; only stdio (QEMU's default with -nographic) is offered here. */
-    static void serial(String v) throws UsageException {
-        if (!v.equals("stdio") && !v.equals("mon:stdio")) {
-            throw new UsageException("-serial " + v + ": the console is on stdio only (-serial stdio or mon:stdio); "
-                    + "redirect the VMM's output to keep it in a file");
+    /**
+     * {@code -serial}: the one UART's backend, spelled as QEMU spells it: {@code stdio}, {@code mon:stdio},
+     * {@code file:PATH}, {@code pty}, {@code unix:PATH,server=on[,wait=on|off]}, {@code null}.
+     */
+    static ControlOptions.Serial serial(String v) throws UsageException {
+        String what = "-serial " + v + ": ";
+        String forms = "give stdio, file:PATH, pty, unix:PATH,server=on[,wait=off] or null";
+        if (v.equals("stdio") || v.equals("mon:stdio")) {
+            return ControlOptions.Serial.STDIO;
         }
+        if (v.equals("pty")) {
+            return new ControlOptions.Serial(ControlOptions.Serial.Kind.PTY, null, false);
+        }
+        if (v.equals("null")) {
+            return new ControlOptions.Serial(ControlOptions.Serial.Kind.NULL, null, false);
+        }
+        if (v.startsWith("file:") && v.length() > 5) {
+            return new ControlOptions.Serial(ControlOptions.Serial.Kind.FILE, Path.of(v.substring(5)), false);
+        }
+        if (v.startsWith("unix:")) {
+            String[] parts = v.substring(5).split(",");
+            if (parts[0].isEmpty()) {
+                throw new UsageException(what + "no socket path; " + forms);
+            }
+            boolean server = false, wait = true;
+            for (int i = 1; i < parts.length; i++) {
+                switch (parts[i]) {
+                    case "server", "server=on" -> server = true;
+                    case "server=off" -> server = false;
+                    case "wait", "wait=on" -> wait = true;
+                    case "nowait", "wait=off" -> wait = false;
+                    default -> throw new UsageException(what + "unknown option '" + parts[i] + "'; " + forms);
+                }
+            }
+            if (!server) {
+                throw new UsageException(what + "the VMM connecting to a socket is not offered; listen with server=on "
+                        + "and let the client connect");
+            }
+            return new ControlOptions.Serial(ControlOptions.Serial.Kind.UNIX, Path.of(parts[0]), wait);
+        }
+        String kind = v.contains(":") ? v.substring(0, v.indexOf(':')) : v;
+        throw new UsageException(what + "the backend '" + kind + "' is not offered; " + forms);
     }
 
     /**

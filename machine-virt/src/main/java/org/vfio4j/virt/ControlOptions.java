@@ -18,12 +18,13 @@ import org.vfio4j.common.sandbox.Sandbox;
  * @param pidFile     {@code -pidfile FILE}: where the VMM's process id is kept while it runs
  * @param noReboot    {@code -no-reboot}: a reset (the guest's or QMP's) ends the run instead of booting again
  * @param sandbox     {@code -sandbox}: as given, or {@link Sandboxing#DEFAULT}
+ * @param serial      {@code -serial}: where the UART's bytes go and come from, {@link Serial#STDIO} by default
  */
 public record ControlOptions(List<QmpSocket> qmp, boolean startPaused, @Nullable String name,
-        @Nullable Path pidFile, boolean noReboot, Sandboxing sandbox) {
+        @Nullable Path pidFile, boolean noReboot, Sandboxing sandbox, Serial serial) {
     /** No QMP socket, the guest runs at once, no name, no pid file, a reset boots again, the default sandbox. */
     public static final ControlOptions NONE = new ControlOptions(List.of(), false, null, null, false,
-            Sandboxing.DEFAULT);
+            Sandboxing.DEFAULT, Serial.STDIO);
 
     public ControlOptions {
         qmp = List.copyOf(qmp);
@@ -58,6 +59,24 @@ public record ControlOptions(List<QmpSocket> qmp, boolean startPaused, @Nullable
         public Sandbox.@Nullable Mode mode(boolean ownProcess) {
             return !installs(ownProcess) ? null : this == LOG ? Sandbox.Mode.LOG : Sandbox.Mode.ENFORCE;
         }
+    }
+
+    /**
+     * {@code -serial}: the UART's backend, as QEMU spells them: {@code stdio} (the console: raw on a terminal, with
+     * Ctrl-A escapes), {@code file:PATH} (output only), {@code pty} (a pseudo-terminal whose name the VMM prints),
+     * {@code unix:PATH,server=on[,wait=off]} (a listening socket, one client at a time), {@code null} (discarded).
+     *
+     * @param path          the file or socket, for {@code FILE} and {@code UNIX}
+     * @param waitForClient for {@code UNIX}: QEMU's {@code wait=on} (its default), the guest starts once a client is there
+     */
+    public record Serial(Kind kind, @Nullable Path path, boolean waitForClient) {
+        /** The backends. */
+        public enum Kind {
+            STDIO, FILE, PTY, UNIX, NULL
+        }
+
+        /** The console on stdin and stdout. */
+        public static final Serial STDIO = new Serial(Kind.STDIO, null, false);
     }
 
     /**

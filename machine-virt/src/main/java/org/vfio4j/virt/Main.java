@@ -19,8 +19,9 @@ import org.vfio4j.virt.pci.ManagedHosts;
 import org.vfio4j.virt.pci.PciHotplug;
 import org.vfio4j.virt.pci.PciRootBus;
 import org.vfio4j.virt.qmp.QmpServer;
-import org.vfio4j.virt.run.RunControl;
 import org.vfio4j.virt.run.Preboot;
+import org.vfio4j.virt.run.RunControl;
+import org.vfio4j.virt.run.SerialBackend;
 
 import com.google.inject.ConfigurationException;
 import com.google.inject.CreationException;
@@ -92,10 +93,11 @@ public final class Main {
                     QmpServer qmp = runs && !options.qmp().isEmpty()
                             ? QmpServer.open(options.qmp(), control, options.name(), err) : null;
                     Preboot preboot = preboot(cl);
+                    SerialBackend serial = runs ? SerialBackend.open(options.serial(), err) : SerialBackend.console();
                     PluginJars plugins = PluginJars.load(config.pluginDirs())) {
                 BootTrace.mark("parsed");
                 Injector injector = Guice.createInjector(
-                        VirtModules.machine(config, preboot, control, plugins.modules()));
+                        VirtModules.machine(config, preboot, control, serial, plugins.modules()));
                 BootTrace.mark("injector");
                 DeviceSpec help = cl.deviceHelp();
                 if (help != null) {

@@ -83,11 +83,23 @@ class ControlOptionsTest {
     }
 
     @Test
-    void qemusConsoleSpellingsAreAcceptedAndOtherBackendsRefused() throws Exception {
+    void serialBackendsAreSpelledAsQemuSpellsThem() throws Exception {
         MachineConfig c = CommandLine.parse(new String[] {"-m", "64M", "-nographic", "-serial", "mon:stdio"}).config();
         assertEquals(64L << 20, c.ramBytes(), "-nographic takes no argument: -m still parses after it");
-        CommandLine.parse(new String[] {"-serial", "stdio"});
-        assertTrue(error("-serial", "pty").contains("-serial pty: the console is on stdio only"));
+        assertEquals(ControlOptions.Serial.STDIO, parse().serial());
+        assertEquals(ControlOptions.Serial.STDIO, parse("-serial", "stdio").serial());
+        assertEquals(new ControlOptions.Serial(ControlOptions.Serial.Kind.FILE, Path.of("/tmp/console.log"), false),
+                parse("-serial", "file:/tmp/console.log").serial());
+        assertEquals(ControlOptions.Serial.Kind.PTY, parse("-serial", "pty").serial().kind());
+        assertEquals(ControlOptions.Serial.Kind.NULL, parse("-serial", "null").serial().kind());
+        assertEquals(new ControlOptions.Serial(ControlOptions.Serial.Kind.UNIX, Path.of("/run/s"), true),
+                parse("-serial", "unix:/run/s,server=on").serial(), "wait=on is QEMU's default for a server");
+        assertEquals(new ControlOptions.Serial(ControlOptions.Serial.Kind.UNIX, Path.of("/run/s"), false),
+                parse("-serial", "unix:/run/s,server,nowait").serial());
+        assertTrue(error("-serial", "unix:/run/s").contains("listen with server=on"));
+        assertTrue(error("-serial", "unix:/run/s,server=on,bogus").contains("unknown option 'bogus'"));
+        assertTrue(error("-serial", "tcp:localhost:4444").contains("the backend 'tcp' is not offered"));
+        assertTrue(error("-serial", "pty", "-serial", "null").contains("one UART"));
         assertTrue(error("-serial").contains("-serial"), "a missing value is named");
     }
 

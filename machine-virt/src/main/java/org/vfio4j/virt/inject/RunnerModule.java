@@ -4,6 +4,7 @@ import org.vfio4j.virt.MachineRunner;
 import org.vfio4j.virt.run.KvmRunner;
 import org.vfio4j.virt.run.Preboot;
 import org.vfio4j.virt.run.RunControl;
+import org.vfio4j.virt.run.SerialBackend;
 
 import com.google.inject.AbstractModule;
 
@@ -18,11 +19,16 @@ import com.google.inject.AbstractModule;
 public final class RunnerModule extends AbstractModule {
     private final Preboot preboot;
     private final RunControl control;
+    private final SerialBackend serial;
 
-    /** The runner, with {@code preboot} as the source of its VM and {@code control} as its run state. */
-    public RunnerModule(Preboot preboot, RunControl control) {
+    /**
+     * The runner, with {@code preboot} as the source of its VM, {@code control} as its run state and {@code serial}
+     * as its UART's backend.
+     */
+    public RunnerModule(Preboot preboot, RunControl control, SerialBackend serial) {
         this.preboot = preboot;
         this.control = control;
+        this.serial = serial;
     }
 
     @Override
@@ -31,5 +37,6 @@ public final class RunnerModule extends AbstractModule {
         Constructors.unscoped(binder(), KvmRunner.class);
         bind(Preboot.class).toInstance(preboot);
         bind(RunControl.class).toInstance(control);
+        bind(SerialBackend.class).toInstance(serial);
     }
 }

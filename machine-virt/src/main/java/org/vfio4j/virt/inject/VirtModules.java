@@ -6,6 +6,7 @@ import java.util.List;
 import org.vfio4j.virt.MachineConfig;
 import org.vfio4j.virt.run.Preboot;
 import org.vfio4j.virt.run.RunControl;
+import org.vfio4j.virt.run.SerialBackend;
 
 import com.google.inject.Module;
 
@@ -36,6 +37,12 @@ public final class VirtModules {
      */
     public static List<Module> machine(MachineConfig config, Preboot preboot, RunControl control,
             List<Module> pluginModules) {
+        return machine(config, preboot, control, SerialBackend.console(), pluginModules);
+    }
+
+    /** The same, with {@code serial} (opened by the caller, who also closes it) as the UART's backend. */
+    public static List<Module> machine(MachineConfig config, Preboot preboot, RunControl control, SerialBackend serial,
+            List<Module> pluginModules) {
         List<Module> all = new ArrayList<>(List.of(
                 new StrictBindingModule(),
                 new ConfigModule(config),
@@ -47,7 +54,7 @@ public final class VirtModules {
                 new LoaderModule(),
                 new DeviceRegistryModule(),
                 new BuiltinDevicesModule(),
-                new RunnerModule(preboot, control),
+                new RunnerModule(preboot, control, serial),
                 new MachineModule()));
         all.addAll(pluginModules);
         return all;

@@ -53,16 +53,19 @@ public final class KvmRunner implements MachineRunner {
     private @Nullable StdinPump stdin;
     /** The run's iommufds (every boot's IOASes are made in copies of them); set for the length of {@link #run}. */
     private IommufdFiles iommufds = new IommufdFiles(java.util.Map.of());
-    /** The console's terminal, raw for the length of {@link #run} when stdin is one. */
+    /** The console's terminal, raw for the length of {@link #run} when stdin is one and the console is on stdio. */
     private ConsoleTerminal terminal = ConsoleTerminal.NONE;
+    /** Where the UART's bytes go ({@code -serial}), opened by the caller, for the whole run, reboots included. */
+    private final SerialBackend serial;
     /** Whether the first boot has dealt with the sandbox (it stays for the process's life, reboots included). */
     private boolean confined;
 
     @Inject
-    KvmRunner(PciRootBus pciRoot, Preboot preboot, RunControl control) {
+    KvmRunner(PciRootBus pciRoot, Preboot preboot, RunControl control, SerialBackend serial) {
         this.pciRoot = pciRoot;
         this.preboot = preboot;
         this.control = control;
+        this.serial = serial;
     }
 
     /** The VM's interrupt routing, for device types that route interrupts; null before the run. */
@@ -84,8 +87,9 @@ public final class KvmRunner implements MachineRunner {
         }, "virt-sigterm");
         Runtime.getRuntime().addShutdownHook(hook);
         iommufds = new IommufdFiles(machine.config().iommufds());
-        terminal = ConsoleTerminal.raw(0);
         try {
+            terminal = serial.isConsole() ? ConsoleTerminal.raw(0) : ConsoleTerminal.NONE;
+            serial.awaitClient();
             Preboot setup = preboot;
             while (true) {
                 end = boot(setup, machine, dtb, out, err);
@@ -103,6 +107,8 @@ public final class KvmRunner implements MachineRunner {
             end = RunOutcome.failed(e.getMessage());
         } catch (DeviceException e) {
             end = RunOutcome.refused(e.getMessage());
+        } catch (java.io.IOException e) {
+            end = RunOutcome.failed("the serial socket failed before the guest started: " + e.getMessage());
         } finally {
             iommufds.close();
             terminal.close();
@@ -160,7 +166,8 @@ public final class KvmRunner implements MachineRunner {
         bus.unclaimedReadsAllOnes(MemoryMap.PCIE_MMIO);
         bus.unclaimedReadsAllOnes(MemoryMap.PCIE_MMIO_HIGH);
         bus.unclaimedReadsAllOnes(MemoryMap.PCIE_PIO);
-        Pl011Uart uart = new Pl011Uart(level -> vm.irqLine(MemoryMap.UART_SPI, level), out);
+        Pl011Uart uart = new Pl011Uart(level -> vm.irqLine(MemoryMap.UART_SPI, level),
+                serial.isConsole() ? out : serial.output());
         bus.add(MemoryMap.UART, "pl011", uart);
         bus.add(MemoryMap.PCIE_ECAM, "pcie-ecam", pciRoot.ecam());
         Pl061Gpio gpio = new Pl061Gpio(level -> vm.irqLine(MemoryMap.GPIO_SPI, level));
@@ -170,11 +177,12 @@ public final class KvmRunner implements MachineRunner {
                 control);
                 StartedDevices started = StartedDevices.start(machine.devices(), guest, err)) {
             StdinPump pump = stdin;
-            if (pump == null) {
+            java.io.InputStream input = serial.isConsole() ? System.in : serial.input();
+            if (pump == null && input != null) {
                 stdin = terminal.isRaw()
-                        ? StdinPump.start(System.in, uart, new ConsoleEscape(), () -> control.finish(RunOutcome.consoleQuit()), err)
-                        : StdinPump.start(System.in, uart);
-            } else {
+                        ? StdinPump.start(input, uart, new ConsoleEscape(), () -> control.finish(RunOutcome.consoleQuit()), err)
+                        : StdinPump.start(input, uart);
+            } else if (pump != null) {
                 pump.feed(uart);
             }
             confine(machine, err);

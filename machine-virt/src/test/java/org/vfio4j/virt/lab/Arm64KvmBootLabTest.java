@@ -134,12 +134,17 @@ class Arm64KvmBootLabTest {
         }
     }
 
+    /** A panicking guest, its console in a file ({@code -serial file:}): the panic is there, not on stdout. */
     @Test
-    void aPanickingGuestGivesANonZeroStatusAndSaysWhy() {
-        Run r = virt(APPEND + " vfio4j_panic");
-        String all = r.out() + "\n--- stderr\n" + r.err();
+    void aPanickingGuestGivesANonZeroStatusAndSaysWhy() throws IOException {
+        Path console = Files.createTempDirectory("vfio4j-serial-").resolve("console.log");
+        Run r = virt(APPEND + " vfio4j_panic", "-serial", "file:" + console);
+        String text = Files.readString(console);
+        String all = r.out() + "\n--- stderr\n" + r.err() + "\n--- " + console + "\n" + text;
         assertNotEquals(0, r.status(), all);
-        assertTrue(r.out().contains("Kernel panic"), all);
+        assertTrue(text.contains("Kernel panic"), all);
+        assertTrue(text.contains("VFIO4J-GUEST-MARKER"), all);
+        assertTrue(!r.out().contains("Kernel panic"), "the console went to stdout too\n" + all);
         assertTrue(r.err().contains("reset") || r.err().contains("crash"), all);
     }
 
