@@ -80,6 +80,26 @@ public abstract class SerialBackend implements AutoCloseable {
         }
     }
 
+    /** An output stream written in chunks: one byte is a chunk of one. */
+    private abstract static class ChunkOutput extends OutputStream {
+        @Override
+        public void write(int b) {
+            write(new byte[] {(byte) b}, 0, 1);
+        }
+
+        @Override
+        public abstract void write(byte @Nullable [] b, int off, int len);
+    }
+
+    /** An input stream read in chunks: one byte is a chunk of one. */
+    private abstract static class ChunkInput extends InputStream {
+        @Override
+        public int read() throws IOException {
+            byte[] one = new byte[1];
+            return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+        }
+    }
+
     /** Plain streams: the console, a file, nothing. */
     private static final class Streams extends SerialBackend {
         private final OutputStream out;
@@ -177,12 +197,7 @@ public abstract class SerialBackend implements AutoCloseable {
 
         @Override
         OutputStream output() {
-            return new OutputStream() {
-                @Override
-                public void write(int b) {
-                    write(new byte[] {(byte) b}, 0, 1);
-                }
-
+            return new ChunkOutput() {
                 @Override
                 public void write(byte @Nullable [] b, int off, int len) {
                     Objects.requireNonNull(b);
@@ -200,13 +215,7 @@ public abstract class SerialBackend implements AutoCloseable {
 
         @Override
         @Nullable InputStream input() {
-            return new InputStream() {
-                @Override
-                public int read() throws IOException {
-                    byte[] one = new byte[1];
-                    return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
-                }
-
+            return new ChunkInput() {
                 @Override
                 public int read(byte @Nullable [] b, int off, int len) throws IOException {
                     Objects.requireNonNull(b);
@@ -292,12 +301,7 @@ public abstract class SerialBackend implements AutoCloseable {
 
         @Override
         OutputStream output() {
-            return new OutputStream() {
-                @Override
-                public void write(int b) {
-                    write(new byte[] {(byte) b}, 0, 1);
-                }
-
+            return new ChunkOutput() {
                 @Override
                 public void write(byte @Nullable [] b, int off, int len) {
                     Objects.requireNonNull(b);
@@ -311,14 +315,8 @@ public abstract class SerialBackend implements AutoCloseable {
 
         @Override
         @Nullable InputStream input() {
-            return new InputStream() {
+            return new ChunkInput() {
                 private final List<Integer> fds = UnixSocket.fdList();
-
-                @Override
-                public int read() throws IOException {
-                    byte[] one = new byte[1];
-                    return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
-                }
 
                 @Override
                 public int read(byte @Nullable [] b, int off, int len) throws IOException {

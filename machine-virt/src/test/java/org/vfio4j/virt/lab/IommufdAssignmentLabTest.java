@@ -73,11 +73,7 @@ class IommufdAssignmentLabTest {
         Path cp = Files.createTempDirectory("vfio4j-unprivileged-cp-");
         try {
             List<String> args = new ArrayList<>(List.of("-object", "iommufd,id=iommufd0,fd=3"));
-            for (String a : guest.args(List.of("vfio-pci,id=nvme0,iommufd=iommufd0,fd=4"), "vfio4j_nvme")) {
-                Path file = Path.of(a);
-                boolean guestFile = a.startsWith("/") && Files.isRegularFile(file);
-                args.add(guestFile ? Files.copy(file, cp.resolve(file.getFileName())).toString() : a);
-            }
+            args.addAll(readable(guest.args(List.of("vfio-pci,id=nvme0,iommufd=iommufd0,fd=4"), "vfio4j_nvme"), cp));
             List<String> cmd = new ArrayList<>(List.of("sh", "-c", "exec 3<>/dev/iommu 4<>/dev/vfio/devices/" + cdev
                     + "; exec prlimit --memlock=unlimited:unlimited -- setpriv --reuid=1000 --regid=1000 --clear-groups "
                     + "--inh-caps=-all --bounding-set=-all -- \"$@\"", "sh"));
@@ -146,12 +142,8 @@ class IommufdAssignmentLabTest {
         Process client = null;
         try {
             List<String> args = new ArrayList<>(List.of("-object", "iommufd,id=iommufd0,fd=3"));
-            for (String a : guest.args(List.of("pcie-root-port,id=rp1,chassis=1,slot=1"),
-                    "vfio4j_hotplug vfio4j_hotplug_once")) {
-                Path file = Path.of(a);
-                boolean guestFile = a.startsWith("/") && Files.isRegularFile(file);
-                args.add(guestFile ? Files.copy(file, cp.resolve(file.getFileName())).toString() : a);
-            }
+            args.addAll(readable(guest.args(List.of("pcie-root-port,id=rp1,chassis=1,slot=1"),
+                    "vfio4j_hotplug vfio4j_hotplug_once"), cp));
             args.addAll(List.of("-qmp", "unix:" + socket + ",server=on,wait=on"));
             List<String> cmd = new ArrayList<>(List.of("sh", "-c", "exec 3<>/dev/iommu; exec prlimit "
                     + "--memlock=unlimited:unlimited -- setpriv --reuid=1000 --regid=1000 --clear-groups "
@@ -203,6 +195,17 @@ class IommufdAssignmentLabTest {
             host.sh("chgrp " + was[1] + " /dev/kvm; chmod " + was[0] + " /dev/kvm");
             host.sh("rm -rf " + cp + " " + sockets);
         }
+    }
+
+    /** {@code args} with the guest's files (kernel, initrd) copied into {@code dir}, for a VMM of another user. */
+    private static List<String> readable(List<String> args, Path dir) throws java.io.IOException {
+        List<String> out = new ArrayList<>();
+        for (String a : args) {
+            Path file = Path.of(a);
+            boolean guestFile = a.startsWith("/") && Files.isRegularFile(file);
+            out.add(guestFile ? Files.copy(file, dir.resolve(file.getFileName())).toString() : a);
+        }
+        return out;
     }
 
     /**
