@@ -154,7 +154,8 @@ public final class Main {
         if (qmp != null) {
             qmp.pciBus(injector.getInstance(PciRootBus.class));
             qmp.hotplug(injector.getInstance(PciHotplug.class));
-            qmp.awaitFirstClients();   // wait=on: the guest starts once a client is there
+            // wait=on: the vCPUs start once a client is there; the runner sets everything else up meanwhile
+            injector.getInstance(RunControl.class).startGate(qmp::awaitFirstClients);
         }
         return injector.getInstance(MachineRunner.class).run(machine, dtb, out, err);
     }

@@ -50,9 +50,9 @@ import com.fasterxml.jackson.jr.ob.JSON;
  * {@snippet :
  * RunControl control = new RunControl(true);
  * try (QmpServer qmp = QmpServer.open(List.of(new QmpSocket(Path.of("/run/vm.qmp"), true)), control, "vm1", System.err)) {
- *     // assemble the machine, then hold its start for the wait=on socket's first client
- *     qmp.awaitFirstClients();
- *     // run it; a client's cont lets the vCPUs go, its quit ends the run
+ *     // the runner sets the machine up, then holds its vCPUs for the wait=on socket's first client
+ *     control.startGate(qmp::awaitFirstClients);
+ *     // a client's cont lets the vCPUs go, its quit ends the run
  * }
  * }
  */
@@ -77,9 +77,10 @@ public final class QmpServer implements AutoCloseable {
 
     /**
      * Listens on every socket in {@code sockets} and starts serving. A socket with {@code waitForClient} (QEMU's
-     * {@code wait=on}) is announced with a line on {@code err}; {@link #awaitFirstClients} then holds the guest's
-     * start until its first client has connected, while the machine is assembled meanwhile. {@code name} is what
-     * {@code query-name} answers ({@code -name}; none when null).
+     * {@code wait=on}) is announced with a line on {@code err}; {@link #awaitFirstClients}, as the runner's start
+     * gate ({@link RunControl#startGate}), then holds the vCPUs until its first client has connected, while the
+     * machine is assembled and set up meanwhile. {@code name} is what {@code query-name} answers ({@code -name};
+     * none when null).
      *
      * @throws UsageException when a path cannot be listened on; the message names it and says what to do
      */
@@ -107,7 +108,7 @@ public final class QmpServer implements AutoCloseable {
     /**
      * Returns once every {@code wait=on} socket has had a client. Why here and not in {@link #open}: QEMU's
      * {@code wait=on} blocks its start-up, but all a client can observe is that the guest does not run before
-     * it is there; building the machine meanwhile means {@code cont} is not kept waiting for the assembly.
+     * it is there; setting the machine up meanwhile (devices, sandbox) means {@code cont} is not kept waiting.
      */
     public void awaitFirstClients() throws InterruptedException {
         for (Listener l : listeners) {

@@ -250,6 +250,13 @@ public final class KvmRunner implements MachineRunner {
         Thread.UncaughtExceptionHandler previous = Thread.getDefaultUncaughtExceptionHandler();
         Thread.setDefaultUncaughtExceptionHandler((t, e) -> control.finish(
                 RunOutcome.failed("the VMM's thread '" + t.getName() + "' failed: " + e)));
+        try {
+            control.passStartGate();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            Thread.setDefaultUncaughtExceptionHandler(previous);
+            return RunOutcome.failed("interrupted while waiting for the first QMP client");
+        }
         BootTrace.mark("vcpus");
         try {
             for (KvmVcpu cpu : cpus) {

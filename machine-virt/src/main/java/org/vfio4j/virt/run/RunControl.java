@@ -100,6 +100,13 @@ public final class RunControl {
     private final Sandbox.@Nullable Mode sandbox;
     private final boolean sandboxRequired;
     private @Nullable Runnable powerButton;
+    private volatile @Nullable Gate startGate;
+
+    /** What the first boot's vCPUs wait for before they start: QMP's {@code wait=on}, the first client. */
+    @FunctionalInterface
+    public interface Gate {
+        void pass() throws InterruptedException;
+    }
 
     /** A control that starts in {@link Status#PRELAUNCH} when {@code startPaused} ({@code -S}), else running. */
     public RunControl(boolean startPaused) {
@@ -302,6 +309,24 @@ public final class RunControl {
             parked--;
         }
         return status == Status.RUNNING && !resetting;
+    }
+
+    /**
+     * Holds the first boot's vCPUs until {@code gate} passes (QMP's {@code wait=on}: the first client). Why at the
+     * vCPUs and not before the run: everything else, the devices and the sandbox included, is set up meanwhile, so
+     * a client's {@code cont} is not kept waiting for it.
+     */
+    public void startGate(Gate gate) {
+        startGate = gate;
+    }
+
+    /** The runner, before it starts the vCPUs: waits for the start gate once, if one was set. */
+    void passStartGate() throws InterruptedException {
+        Gate g = startGate;
+        startGate = null;
+        if (g != null) {
+            g.pass();
+        }
     }
 
     /** Tells the listeners that device {@code id} has been unplugged and released. */
