@@ -74,14 +74,7 @@ class IommufdAssignmentLabTest {
         try {
             List<String> args = new ArrayList<>(List.of("-object", "iommufd,id=iommufd0,fd=3"));
             args.addAll(readable(guest.args(List.of("vfio-pci,id=nvme0,iommufd=iommufd0,fd=4"), "vfio4j_nvme"), cp));
-            List<String> cmd = new ArrayList<>(List.of("sh", "-c", "exec 3<>/dev/iommu 4<>/dev/vfio/devices/" + cdev
-                    + "; exec prlimit --memlock=unlimited:unlimited -- setpriv --reuid=1000 --regid=1000 --clear-groups "
-                    + "--inh-caps=-all --bounding-set=-all -- \"$@\"", "sh"));
-            cmd.addAll(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                    "--enable-native-access=ALL-UNNAMED"));
-            cmd.addAll(PciGuest.LAUNCHER_JVM);
-            cmd.addAll(List.of("-cp", readableClassPath(host, cp), org.vfio4j.virt.Main.class.getName()));
-            cmd.addAll(args);
+            List<String> cmd = asUid1000("exec 3<>/dev/iommu 4<>/dev/vfio/devices/" + cdev, host, cp, args);
             Process p = new ProcessBuilder(cmd).redirectError(err.toFile()).start();
             StringBuilder out = new StringBuilder();
             String[] status = {""};
@@ -145,14 +138,7 @@ class IommufdAssignmentLabTest {
             args.addAll(readable(guest.args(List.of("pcie-root-port,id=rp1,chassis=1,slot=1"),
                     "vfio4j_hotplug vfio4j_hotplug_once"), cp));
             args.addAll(List.of("-qmp", "unix:" + socket + ",server=on,wait=on"));
-            List<String> cmd = new ArrayList<>(List.of("sh", "-c", "exec 3<>/dev/iommu; exec prlimit "
-                    + "--memlock=unlimited:unlimited -- setpriv --reuid=1000 --regid=1000 --clear-groups "
-                    + "--inh-caps=-all --bounding-set=-all -- \"$@\"", "sh"));
-            cmd.addAll(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                    "--enable-native-access=ALL-UNNAMED"));
-            cmd.addAll(PciGuest.LAUNCHER_JVM);
-            cmd.addAll(List.of("-cp", readableClassPath(host, cp), org.vfio4j.virt.Main.class.getName()));
-            cmd.addAll(args);
+            List<String> cmd = asUid1000("exec 3<>/dev/iommu", host, cp, args);
             Process v = new ProcessBuilder(cmd).redirectErrorStream(true).start();
             vm = v;
             StringBuilder console = new StringBuilder();
@@ -195,6 +181,23 @@ class IommufdAssignmentLabTest {
             host.sh("chgrp " + was[1] + " /dev/kvm; chmod " + was[0] + " /dev/kvm");
             host.sh("rm -rf " + cp + " " + sockets);
         }
+    }
+
+    /**
+     * The command that runs the VMM with {@code args} as uid 1000 with no capabilities and RLIMIT_MEMLOCK lifted,
+     * after the root shell ran {@code opens} (the descriptors it hands over), from a class path copied into
+     * {@code dir} that uid 1000 can read.
+     */
+    private static List<String> asUid1000(String opens, LabHost host, Path dir, List<String> args) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of("sh", "-c", opens + "; exec prlimit --memlock=unlimited:unlimited "
+                + "-- setpriv --reuid=1000 --regid=1000 --clear-groups --inh-caps=-all --bounding-set=-all -- \"$@\"",
+                "sh"));
+        cmd.addAll(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--enable-native-access=ALL-UNNAMED"));
+        cmd.addAll(PciGuest.LAUNCHER_JVM);
+        cmd.addAll(List.of("-cp", readableClassPath(host, dir), org.vfio4j.virt.Main.class.getName()));
+        cmd.addAll(args);
+        return cmd;
     }
 
     /** {@code args} with the guest's files (kernel, initrd) copied into {@code dir}, for a VMM of another user. */
